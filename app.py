@@ -1,0 +1,58 @@
+"""Okienko's entry point: `python app.py` serves a whole hub on the embedded default.
+
+It upgrades the database, loads demo data into an empty one, starts the routing sweep and
+serves HTTP and Socket.IO on 127.0.0.1:5000 (see --help). Production runs
+`gunicorn 'app:create_web_app()'` from the Procfile instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from flask import Flask
+from flask_migrate import upgrade
+from sqlalchemy import select
+
+from hub import create_app
+from hub.background import start_sweeper
+
+
+def create_web_app() -> Flask:
+    """The app as a web process runs it: with the periodic routing sweep."""
+    app = create_app()
+    if app.config["ROUTER_SWEEP_IN_WEB"]:
+        start_sweeper(app)
+    return app
+
+
+def prepare(app: Flask, demo: bool) -> None:
+    """Migrate the database; on an empty one, load the demo data and print its logins."""
+    from hub.accounts.models import Department
+    from hub.demo import load_demo, print_logins
+    from hub.extensions import db
+
+    with app.app_context():
+        upgrade()
+        if demo and db.session.scalar(select(Department.id).limit(1)) is None:
+            print_logins(load_demo())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Serve the Okienko hub.")
+    parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", 5000)))
+    parser.add_argument("--no-demo", action="store_true", help="do not load demo data")
+    args = parser.parse_args()
+
+    from hub.extensions import socketio
+
+    app = create_web_app()
+    prepare(app, demo=not args.no_demo)
+    print(f"Okienko serves on http://{args.host}:{args.port}/", flush=True)
+    socketio.run(app, host=args.host, port=args.port, allow_unsafe_werkzeug=True,
+                 use_reloader=False, log_output=False)
+
+
+if __name__ == "__main__":
+    main()

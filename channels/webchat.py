@@ -1,0 +1,163 @@
+"""Web chat: the residents' Socket.IO namespace (/chat) and delivery to their browsers.
+
+A resident has no account: a signed token, kept by their browser, is sent with every event.
+On (re)connect the browser says which message it saw last and gets everything after it.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+from typing import Any, Callable
+
+from flask import Flask, request
+from flask_socketio import join_room
+
+from hub import payloads, ratelimit, signals, tokens
+from hub.errors import InvalidInput
+from hub.extensions import socketio
+from hub.i18n import current_language
+from hub.interactions import routing, service
+from hub.interactions.delivery import register_sender
+from hub.interactions.models import Interaction, Message
+
+NAMESPACE = "/chat"
+
+
+def room(interaction_id: int) -> str:
+    return f"interaction:{interaction_id}"
+
+
+def status(interaction: Interaction) -> dict:
+    """Everything the widget shows about where the conversation stands."""
+    position, wait = routing.position_of(interaction)
+    return {
+        "interaction_id": interaction.id,
+        "state": interaction.state,
+        "position": position,
+        "wait_seconds": wait,
+        "clerk": interaction.clerk.display_name if interaction.clerk else None,
+        "department": interaction.department.name(interaction.language),
+        "resident_left": interaction.resident_left_at is not None,
+        "rated": interaction.csat is not None,
+    }
+
+
+def acknowledged(handler: Callable[..., dict]) -> Callable[..., dict]:
+    """Answer every event through its ack: {ok: true, ...} or {ok: false, error: text}."""
+
+    @wraps(handler)
+    def wrapped(data: Any = None) -> dict:
+        try:
+            return {"ok": True, **handler(data if isinstance(data, dict) else {})}
+        except InvalidInput as refusal:
+            return {"ok": False, "code": refusal.code, "error": refusal.message}
+
+    return wrapped
+
+
+def _opened(interaction: Interaction, after: int = 0) -> dict:
+    join_room(room(interaction.id))
+    return {
+        "token": tokens.issue(interaction),
+        "status": status(interaction),
+        "messages": [payloads.message(m) for m in service.visible_messages(interaction, after)],
+    }
+
+
+@acknowledged
+def on_start(data: dict) -> dict:
+    ratelimit.check("chat-start", request.remote_addr or "-", "RATELIMIT_PUBLIC")
+    if data.get("consent") is not True:
+        raise InvalidInput("consent_required")
+    interaction = service.open_interaction(
+        channel="webchat",
+        department_code=str(data.get("department") or ""),
+        language=current_language(),
+        resident_name=data.get("name") if isinstance(data.get("name"), str) else None,
+    )
+    return _opened(interaction)
+
+
+@acknowledged
+def on_resume(data: dict) -> dict:
+    interaction = tokens.resolve(data.get("token"))
+    after = data.get("after") if isinstance(data.get("after"), int) else 0
+    return _opened(interaction, after)
+
+
+@acknowledged
+def on_message(data: dict) -> dict:
+    interaction = tokens.resolve(data.get("token"))
+    ratelimit.check("chat-message", f"{interaction.id}", "RATELIMIT_CHAT_MESSAGES")
+    client_id = data.get("client_id") if isinstance(data.get("client_id"), str) else None
+    message = service.receive(interaction, data.get("body"), (client_id or "")[:80] or None)
+    return {"message": payloads.message(message)}
+
+
+@acknowledged
+def on_typing(data: dict) -> dict:
+    interaction = tokens.resolve(data.get("token"))
+    if interaction.state == "assigned" and interaction.clerk_id:
+        socketio.emit(
+            "typing",
+            {"interaction_id": interaction.id, "typing": bool(data.get("typing"))},
+            to=f"clerk:{interaction.clerk_id}",
+            namespace="/staff",
+        )
+    return {}
+
+
+@acknowledged
+def on_leave(data: dict) -> dict:
+    interaction = service.resident_leaves(tokens.resolve(data.get("token")))
+    return {"status": status(interaction)}
+
+
+@acknowledged
+def on_rate(data: dict) -> dict:
+    interaction = service.rate(tokens.resolve(data.get("token")), data.get("stars"),
+                               data.get("comment"))
+    return {"status": status(interaction)}
+
+
+def deliver(interaction: Interaction, message: Message) -> None:
+    """The web chat's sender: push a committed message to the resident's open pages."""
+    socketio.emit("message", payloads.message(message), to=room(interaction.id),
+                  namespace=NAMESPACE)
+
+
+def _on_message_added(interaction: Interaction, message: Message) -> None:
+    # The resident's own words reach their other open tabs; replies come through deliver().
+    if message.kind == "in" and interaction.channel == "webchat":
+        deliver(interaction, message)
+
+
+def _on_interaction_changed(interaction: Interaction) -> None:
+    if interaction.channel == "webchat":
+        socketio.emit("status", status(interaction), to=room(interaction.id), namespace=NAMESPACE)
+
+
+def _on_queue_positions(department: str, entries: list[tuple[int, int, int | None]]) -> None:
+    for interaction_id, position, wait in entries:
+        socketio.emit(
+            "queue",
+            {"interaction_id": interaction_id, "position": position, "wait_seconds": wait},
+            to=room(interaction_id),
+            namespace=NAMESPACE,
+        )
+
+
+def init_app(app: Flask) -> None:
+    register_sender("webchat", deliver)
+    for event, handler in {
+        "start": on_start,
+        "resume": on_resume,
+        "message": on_message,
+        "typing": on_typing,
+        "leave": on_leave,
+        "rate": on_rate,
+    }.items():
+        socketio.on_event(event, handler, namespace=NAMESPACE)
+    signals.message_added.connect(_on_message_added, weak=False)
+    signals.interaction_changed.connect(_on_interaction_changed, weak=False)
+    signals.queue_positions.connect(_on_queue_positions, weak=False)

@@ -1,0 +1,104 @@
+"""Okienko: the application factory."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from hub.config import ROOT, Config
+from hub.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
+from queueing.connection import connect, embedded_url
+from queueing.router import Router
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    """Build a hub: configuration first, then extensions, blueprints, channels and commands."""
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str(Path(Config().INSTANCE_PATH)),
+    )
+    app.config.from_object(Config())
+    app.config.update(overrides or {})
+    logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"))
+
+    redis_url = app.config["REDIS_URL"] or embedded_url(
+        Path(app.config["INSTANCE_PATH"]), app.config["EMBEDDED_REDIS_PORT"]
+    )
+    app.config["REDIS_URL"] = redis_url
+    app.config.setdefault("RATELIMIT_STORAGE_URI", redis_url)
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+
+    _init_extensions(app, redis_url)
+    _register_blueprints(app)
+    _register_channels(app)
+    from hub import cli
+
+    cli.init_app(app)
+    return app
+
+
+def _init_extensions(app: Flask, redis_url: str) -> None:
+    from hub import i18n, security
+    from hub.accounts.models import User
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=i18n.select_locale,
+        default_translation_directories=str(ROOT / "translations"),
+    )
+    i18n.init_app(app)
+    security.init_app(app)
+
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.user_loader(lambda user_id: db.session.get(User, int(user_id)))
+
+    socketio.init_app(
+        app,
+        message_queue=redis_url if app.config["SOCKETIO_MESSAGE_QUEUE"] else None,
+        async_mode=app.config.get("SOCKETIO_ASYNC_MODE", "threading"),
+        cors_allowed_origins=[],  # same origin only: the widget runs in a frame of the hub
+    )
+    app.extensions["okienko.router"] = Router(
+        connect(redis_url), app.config["REDIS_PREFIX"], app.config["OFFER_TIMEOUT_SECONDS"]
+    )
+
+
+def _register_blueprints(app: Flask) -> None:
+    from hub.accounts.routes import bp as accounts
+    from hub.console.routes import bp as console
+    from hub.resident.routes import bp as resident
+    from hub.supervisor.routes import bp as supervisor
+
+    for blueprint in (resident, accounts, console, supervisor):
+        app.register_blueprint(blueprint)
+
+
+def _register_channels(app: Flask) -> None:
+    from channels import webchat
+    from hub.console import sockets
+
+    webchat.init_app(app)
+    sockets.init_app(app)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    """WAL and a busy timeout let several threads and processes share one SQLite file."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()

@@ -1,0 +1,28 @@
+"""Work a web process does besides answering: the periodic routing sweep."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+from hub.extensions import socketio
+from hub.interactions import routing
+
+log = logging.getLogger(__name__)
+
+
+def start_sweeper(app: Flask) -> None:
+    """Sweep every ROUTER_SWEEP_SECONDS; safe in many processes (each step is atomic)."""
+    interval = app.config["ROUTER_SWEEP_SECONDS"]
+
+    def loop() -> None:
+        while True:
+            try:
+                with app.app_context():
+                    routing.sweep()
+            except Exception:  # a failed pass must not stop the next one
+                log.exception("routing sweep failed")
+            socketio.sleep(interval)
+
+    socketio.start_background_task(loop)

@@ -1,0 +1,13 @@
+"""Time in one place: stored as naive UTC, shown in the office's zone."""
+
+from datetime import datetime, timezone
+
+
+def utcnow() -> datetime:
+    """Naive UTC, as every DateTime column stores it (SQLite keeps no zone)."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def iso(moment: datetime | None) -> str | None:
+    """ISO 8601 in UTC with a Z, for browsers to show in the office's zone."""
+    return None if moment is None else moment.isoformat(timespec="seconds") + "Z"

