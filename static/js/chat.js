@@ -1,0 +1,286 @@
+/* Okienko resident chat: start, converse, resume after reload or reconnect, rate. */
+(function () {
+  "use strict";
+
+  var root = document.getElementById("chat");
+  if (!root) return;
+  var T = JSON.parse(document.getElementById("chat-i18n").textContent);
+  var lang = root.dataset.lang;
+  var maxChars = parseInt(root.dataset.maxChars, 10);
+  var embedded = root.dataset.embedded === "1";
+  var STORE = "okienko.chat";
+
+  var $ = function (id) { return document.getElementById(id); };
+  var sections = { start: $("start"), conversation: $("conversation"), ended: $("ended") };
+  var transcript = $("transcript");
+  var queueStatus = $("queue-status");
+  var alertBox = $("chat-alert");
+  var messageBox = $("message");
+  var state = load();
+  var shown = {};          // message ids already in the transcript
+  var clerkName = null;
+  var current = {};        // the last status the server sent
+  var typingTimer = null;
+  var lastTypingSent = 0;
+
+  function load() {
+    try { return JSON.parse(localStorage.getItem(STORE)) || {}; } catch (e) { return {}; }
+  }
+  function save() { localStorage.setItem(STORE, JSON.stringify(state)); }
+  function fmt(template, values) {
+    return template.replace(/%\((\w+)\)s/g, function (_, key) { return values[key]; });
+  }
+  function clientId() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    return Date.now().toString(36) + Math.random().toString(36).slice(2);
+  }
+  function timeOf(iso) {
+    return new Intl.DateTimeFormat(lang === "en" ? "en-GB" : "pl-PL", {
+      hour: "2-digit", minute: "2-digit", timeZone: "Europe/Warsaw"
+    }).format(new Date(iso));
+  }
+  function showAlert(text) { alertBox.textContent = text || ""; }
+  function show(name) {
+    Object.keys(sections).forEach(function (key) { sections[key].hidden = key !== name; });
+  }
+
+  var socket = io("/chat", { query: { lang: lang }, transports: ["websocket", "polling"] });
+
+  function call(event, data) {
+    return new Promise(function (resolve) {
+      socket.timeout(10000).emit(event, data, function (err, answer) {
+        resolve(err ? { ok: false, error: T.offline, offline: true } : answer);
+      });
+    });
+  }
+
+  /* -- transcript ---------------------------------------------------------------------- */
+
+  function render(m, pending) {
+    var existing = (m.client_id && transcript.querySelector('[data-client-id="' + CSS.escape(m.client_id) + '"]')) ||
+      (m.id && transcript.querySelector('[data-id="' + m.id + '"]'));
+    if (m.id && shown[m.id] && existing) return;
+    var item = existing || document.createElement("div");
+    item.className = "msg msg-" + m.kind + (pending ? " pending" : "");
+    if (m.client_id) item.dataset.clientId = m.client_id;
+    if (m.id) { item.dataset.id = m.id; shown[m.id] = true; }
+    item.textContent = "";
+    if (m.kind !== "system") {
+      var who = document.createElement("span");
+      who.className = "who";
+      who.textContent = m.kind === "in" ? T.you : (m.author || T.clerk);
+      item.appendChild(who);
+    }
+    var body = document.createElement("p");
+    body.className = "body";
+    body.textContent = m.body;            // text only: never parsed as HTML
+    item.appendChild(body);
+    var meta = document.createElement("span");
+    meta.className = "meta";
+    meta.textContent = m.at ? timeOf(m.at) : "";
+    if (m.kind === "in") meta.textContent += " · " + (pending ? T.sending : T.sent);
+    item.appendChild(meta);
+    if (!existing) transcript.appendChild(item);
+    transcript.scrollTop = transcript.scrollHeight;
+    if (m.id && m.id > (state.lastId || 0)) { state.lastId = m.id; save(); }
+  }
+
+  function applyStatus(s) {
+    if (!s) return;
+    current = s;
+    clerkName = s.clerk;
+    var text = "";
+    if (s.state === "queued" || s.state === "offered") {
+      text = fmt(T.queued, { position: s.position || 1 }) + " ";
+      if (s.wait_seconds === null || s.wait_seconds === undefined) text += T.no_clerks;
+      else if (s.wait_seconds < 60) text += T.wait_short;
+      else text += fmt(T.wait, { minutes: Math.ceil(s.wait_seconds / 60) });
+    } else if (s.state === "assigned") {
+      text = fmt(T.assigned, { name: s.clerk || T.clerk });
+    } else if (s.state === "closed") {
+      text = T.closed;
+    } else if (s.state === "abandoned") {
+      text = T.abandoned;
+    }
+    if (queueStatus.textContent !== text) queueStatus.textContent = text;
+    var over = s.state === "closed" || s.state === "abandoned" || s.resident_left;
+    if (over && sections.ended.hidden) {
+      show("ended");
+      $("rating-form").hidden = !!s.rated;
+      $("rating-done").hidden = !s.rated;
+      $("ended-heading").focus();
+    } else if (!over) {
+      show("conversation");
+    }
+  }
+
+  /* -- starting and resuming ----------------------------------------------------------- */
+
+  function opened(answer, focus) {
+    state.token = answer.token;
+    save();
+    answer.messages.forEach(function (m) { render(m); });
+    applyStatus(answer.status);
+    flushOutbox();
+    if (focus && !sections.conversation.hidden) messageBox.focus();
+  }
+
+  function resume() {
+    if (!state.token) { show("start"); return; }
+    call("resume", { token: state.token, after: state.lastId || 0 }).then(function (answer) {
+      if (answer.ok) { opened(answer, false); return; }
+      if (answer.offline) return;
+      state = {}; save();
+      transcript.textContent = ""; shown = {};
+      show("start");
+      showAlert(answer.error);
+    });
+  }
+
+  $("start-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var department = $("department").value;
+    if (!department) { showAlert(T.unknown_department); $("department").focus(); return; }
+    if (!$("consent").checked) { showAlert(T.consent_required); $("consent").focus(); return; }
+    showAlert("");
+    call("start", { department: department, name: $("resident-name").value, consent: true })
+      .then(function (answer) {
+        if (!answer.ok) { showAlert(answer.error); return; }
+        state = { lastId: 0 };
+        transcript.textContent = ""; shown = {};
+        opened(answer, true);
+      });
+  });
+
+  /* -- sending ---------------------------------------------------------------------------- */
+
+  function flushOutbox() {
+    (state.outbox || []).forEach(function (m) { deliver(m); });
+  }
+
+  function deliver(m) {
+    call("message", { token: state.token, client_id: m.client_id, body: m.body }).then(function (answer) {
+      if (answer.offline) return;                      // stays in the outbox until reconnect
+      state.outbox = (state.outbox || []).filter(function (o) { return o.client_id !== m.client_id; });
+      save();
+      if (answer.ok) { render(answer.message); return; }
+      var item = transcript.querySelector('[data-client-id="' + CSS.escape(m.client_id) + '"]');
+      if (item) item.remove();
+      showAlert(answer.error);
+    });
+  }
+
+  function send() {
+    var body = messageBox.value.trim();
+    if (!body) { showAlert(T.empty_message); messageBox.focus(); return; }
+    showAlert("");
+    var m = { client_id: clientId(), body: body, kind: "in" };
+    state.outbox = (state.outbox || []).concat([m]);
+    save();
+    render(m, true);
+    messageBox.value = "";
+    updateCount();
+    deliver(m);
+  }
+
+  $("message-form").addEventListener("submit", function (event) { event.preventDefault(); send(); });
+  messageBox.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && !event.shiftKey) { event.preventDefault(); send(); }
+  });
+  function updateCount() {
+    var left = maxChars - messageBox.value.length;
+    $("message-count").textContent = left < 200 ? fmt(T.chars_left, { count: left }) : "";
+  }
+  messageBox.addEventListener("input", function () {
+    updateCount();
+    var now = Date.now();
+    if (state.token && now - lastTypingSent > 2000) {
+      lastTypingSent = now;
+      socket.emit("typing", { token: state.token, typing: true });
+    }
+  });
+
+  /* -- ending, rating, transcript ---------------------------------------------------------- */
+
+  $("leave").addEventListener("click", function () {
+    if (!window.confirm(T.confirm_leave)) return;
+    call("leave", { token: state.token }).then(function (answer) {
+      if (answer.ok) applyStatus(answer.status); else showAlert(answer.error);
+    });
+  });
+
+  $("rating-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var chosen = document.querySelector('input[name="stars"]:checked');
+    if (!chosen) { showAlert(T.bad_rating); $("stars-1").focus(); return; }
+    call("rate", { token: state.token, stars: parseInt(chosen.value, 10), comment: $("rating-comment").value })
+      .then(function (answer) {
+        if (!answer.ok) { showAlert(answer.error); return; }
+        showAlert("");
+        $("rating-form").hidden = true;
+        $("rating-done").hidden = false;
+        $("rating-done").setAttribute("tabindex", "-1");
+        $("rating-done").focus();
+      });
+  });
+
+  $("download").addEventListener("click", function () {
+    fetch(root.dataset.transcriptUrl, { headers: { "X-Resident-Token": state.token } })
+      .then(function (response) {
+        if (!response.ok) throw new Error("download");
+        return response.blob();
+      })
+      .then(function (blob) {
+        var link = document.createElement("a");
+        link.href = URL.createObjectURL(blob);
+        link.download = "okienko-rozmowa.txt";
+        document.body.appendChild(link);
+        link.click();
+        link.remove();
+      })
+      .catch(function () { showAlert(T.download_failed); });
+  });
+
+  $("new-chat").addEventListener("click", function () {
+    state = {}; save();
+    transcript.textContent = ""; shown = {};
+    queueStatus.textContent = "";
+    $("rating-form").reset();
+    show("start");
+    $("department").focus();
+  });
+
+  /* -- live events ------------------------------------------------------------------------- */
+
+  socket.on("connect", function () {
+    $("connection").textContent = state.token ? T.online : "";
+    resume();
+  });
+  socket.on("disconnect", function () { $("connection").textContent = T.offline; });
+  socket.on("message", function (m) { render(m); if (m.kind === "out") $("typing").textContent = ""; });
+  socket.on("status", applyStatus);
+  socket.on("queue", function (q) {
+    if (current.state !== "queued" && current.state !== "offered") return;
+    applyStatus(Object.assign({}, current, { position: q.position, wait_seconds: q.wait_seconds }));
+  });
+  socket.on("typing", function (t) {
+    $("typing").textContent = t.typing ? fmt(T.typing, { name: clerkName || T.clerk }) : "";
+    clearTimeout(typingTimer);
+    typingTimer = setTimeout(function () { $("typing").textContent = ""; }, 4000);
+  });
+
+  /* -- inside a city website's frame ------------------------------------------------------- */
+
+  if (embedded) {
+    var close = function () { window.parent.postMessage({ type: "okienko:close" }, "*"); };
+    $("close-widget").addEventListener("click", close);
+    document.addEventListener("keydown", function (event) { if (event.key === "Escape") close(); });
+    window.addEventListener("message", function (event) {
+      if (event.data && event.data.type === "okienko:focus") {
+        var target = !sections.start.hidden ? $("department") :
+          !sections.conversation.hidden ? messageBox : $("ended-heading");
+        target.focus();
+      }
+    });
+  }
+})();

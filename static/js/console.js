@@ -1,0 +1,326 @@
+/* Okienko clerk console: presence, offers, conversations, replies and notes, live. */
+(function () {
+  "use strict";
+
+  var root = document.getElementById("console");
+  if (!root) return;
+  var T = JSON.parse(document.getElementById("console-i18n").textContent);
+  var lang = root.dataset.lang;
+  var $ = function (id) { return document.getElementById(id); };
+  var offers = {};          // id -> offer
+  var conversations = {};   // id -> interaction
+  var openId = null;
+  var capacity = 0;
+  var lastTyping = 0;
+  var typingTimer = null;
+
+  var socket = io("/staff", { query: { lang: lang }, transports: ["websocket", "polling"] });
+
+  function fmt(template, values) {
+    return template.replace(/%\((\w+)\)s/g, function (_, key) { return values[key]; });
+  }
+  function alertText(text) { $("console-alert").textContent = text || ""; }
+  function announce(text) { $("console-status").textContent = text; }
+  function timeOf(iso) {
+    return new Intl.DateTimeFormat(lang === "en" ? "en-GB" : "pl-PL", {
+      hour: "2-digit", minute: "2-digit", timeZone: "Europe/Warsaw"
+    }).format(new Date(iso));
+  }
+  function call(event, data) {
+    return new Promise(function (resolve) {
+      socket.timeout(10000).emit(event, data || {}, function (err, answer) {
+        resolve(err ? { ok: false, error: T.disconnected } : answer);
+      });
+    });
+  }
+  function button(label, onClick, cls) {
+    var b = document.createElement("button");
+    b.type = "button";
+    b.className = cls || "button-secondary";
+    b.textContent = label;
+    b.addEventListener("click", onClick);
+    return b;
+  }
+  function describe(i) {
+    var who = i.resident_name || T.resident;
+    return who + " · " + i.department_name + " · " + (T.channel[i.channel] || i.channel);
+  }
+
+  /* -- lists ------------------------------------------------------------------------------ */
+
+  function renderOffers() {
+    var list = $("offers");
+    list.textContent = "";
+    Object.keys(offers).forEach(function (id) {
+      var o = offers[id];
+      var li = document.createElement("li");
+      li.className = "item offer";
+      var title = document.createElement("p");
+      title.className = "item-title";
+      title.textContent = describe(o);
+      li.appendChild(title);
+      if (o.preview) {
+        var preview = document.createElement("p");
+        preview.className = "preview";
+        preview.textContent = o.preview;
+        li.appendChild(preview);
+      }
+      var countdown = document.createElement("p");
+      countdown.className = "hint countdown";
+      countdown.dataset.deadline = o.deadline;
+      li.appendChild(countdown);
+      var row = document.createElement("div");
+      row.className = "row";
+      row.appendChild(button(T.accept, function () { accept(o.id); }, "button-primary"));
+      row.appendChild(button(T.decline, function () { decline(o.id); }));
+      li.appendChild(row);
+      list.appendChild(li);
+    });
+    $("no-offers").hidden = Object.keys(offers).length > 0;
+    tick();
+  }
+
+  function tick() {
+    document.querySelectorAll(".countdown").forEach(function (el) {
+      var left = Math.max(0, Math.round((parseInt(el.dataset.deadline, 10) - Date.now()) / 1000));
+      el.textContent = fmt(T.expires, { seconds: left });
+    });
+  }
+  setInterval(tick, 1000);
+
+  function renderConversations() {
+    var list = $("conversations");
+    list.textContent = "";
+    var ids = Object.keys(conversations);
+    ids.forEach(function (id) {
+      var c = conversations[id];
+      var li = document.createElement("li");
+      li.className = "item" + (String(openId) === id ? " current" : "");
+      var b = button(describe(c) + (c.resident_left ? " — " + T.left : ""), function () { openConversation(c.id); }, "link-button");
+      if (String(openId) === id) b.setAttribute("aria-current", "true");
+      li.appendChild(b);
+      list.appendChild(li);
+    });
+    $("no-conversations").hidden = ids.length > 0;
+    $("load").textContent = fmt(T.load, { active: ids.length, capacity: capacity });
+  }
+
+  function applySnapshot(s) {
+    capacity = s.capacity;
+    offers = {};
+    s.offers.forEach(addOffer);
+    conversations = {};
+    s.conversations.forEach(function (c) { conversations[c.id] = c; });
+    var radio = $("presence-" + s.presence);
+    if (radio) radio.checked = true;
+    renderOffers();
+    renderConversations();
+    if (openId && !conversations[openId]) closeWorkspace();
+  }
+
+  function addOffer(o) {
+    o.deadline = Date.now() + o.expires_in * 1000;
+    offers[o.id] = o;
+  }
+
+  /* -- actions ---------------------------------------------------------------------------- */
+
+  function accept(id) {
+    call("accept", { interaction_id: id }).then(function (answer) {
+      delete offers[id];
+      renderOffers();
+      if (!answer.ok) { alertText(answer.error); return; }
+      alertText("");
+      conversations[id] = answer.interaction;
+      renderConversations();
+      openConversation(id);
+    });
+  }
+
+  function decline(id) {
+    call("decline", { interaction_id: id }).then(function () { delete offers[id]; renderOffers(); });
+  }
+
+  function take(id) {
+    call("claim", { interaction_id: id }).then(function (answer) {
+      if (!answer.ok) { alertText(answer.error); refreshWaiting(); return; }
+      conversations[id] = answer.interaction;
+      renderConversations();
+      refreshWaiting();
+      openConversation(id);
+    });
+  }
+
+  function refreshWaiting() {
+    if (!$("waiting")) return;
+    call("waiting").then(function (answer) {
+      var list = $("waiting");
+      list.textContent = "";
+      if (!answer.ok) return;
+      if (!answer.waiting.length) {
+        var empty = document.createElement("li");
+        empty.className = "hint";
+        empty.textContent = T.empty;
+        list.appendChild(empty);
+      }
+      answer.waiting.forEach(function (w) {
+        var li = document.createElement("li");
+        li.className = "item";
+        var title = document.createElement("p");
+        title.className = "item-title";
+        title.textContent = describe(w) + " · " + timeOf(w.queued_at);
+        li.appendChild(title);
+        li.appendChild(button(T.take, function () { take(w.id); }));
+        list.appendChild(li);
+      });
+    });
+  }
+  if ($("refresh-waiting")) $("refresh-waiting").addEventListener("click", refreshWaiting);
+
+  document.querySelectorAll('input[name="presence"]').forEach(function (radio) {
+    radio.addEventListener("change", function () {
+      call("presence", { status: radio.value }).then(function (answer) {
+        if (answer.ok) applySnapshot(answer); else alertText(answer.error);
+      });
+    });
+  });
+
+  /* -- the open conversation ---------------------------------------------------------------- */
+
+  function renderMessage(m) {
+    if (String(m.interaction_id) !== String(openId)) return;
+    var log = $("staff-transcript");
+    if (log.querySelector('[data-id="' + m.id + '"]')) return;
+    var item = document.createElement("div");
+    item.className = "msg msg-" + (m.kind === "in" ? "out" : m.kind === "out" ? "in" : m.kind);
+    item.dataset.id = m.id;
+    if (m.kind !== "system") {
+      var who = document.createElement("span");
+      who.className = "who";
+      var c = conversations[openId] || {};
+      who.textContent = m.kind === "in" ? (c.resident_name || T.resident) :
+        m.kind === "note" ? T.note + " · " + (m.author || "") : (m.author || "");
+      item.appendChild(who);
+    }
+    var body = document.createElement("p");
+    body.className = "body";
+    body.textContent = m.body;
+    item.appendChild(body);
+    var meta = document.createElement("span");
+    meta.className = "meta";
+    meta.textContent = timeOf(m.at);
+    item.appendChild(meta);
+    log.appendChild(item);
+    log.scrollTop = log.scrollHeight;
+  }
+
+  function openConversation(id) {
+    call("open", { interaction_id: id }).then(function (answer) {
+      if (!answer.ok) { alertText(answer.error); return; }
+      openId = id;
+      var c = answer.interaction;
+      conversations[id] = c;
+      $("workspace-heading").textContent = describe(c);
+      $("workspace-meta").textContent = (c.resident_handle ? c.resident_handle + " · " : "") +
+        (c.can_reply ? "" : T.no_reply);
+      $("workspace-body").hidden = false;
+      $("staff-transcript").textContent = "";
+      answer.messages.forEach(renderMessage);
+      $("mode-reply").disabled = !c.can_reply;
+      if (!c.can_reply) $("mode-note").checked = true;
+      renderConversations();
+      $("workspace-heading").focus();
+    });
+  }
+
+  function closeWorkspace() {
+    openId = null;
+    $("workspace-body").hidden = true;
+    $("workspace-heading").textContent = "";
+    $("workspace-meta").textContent = "";
+  }
+
+  function sendReply() {
+    var text = $("reply").value.trim();
+    if (!openId || !text) return;
+    var mode = document.querySelector('input[name="mode"]:checked').value;
+    var payload = { interaction_id: openId, body: text };
+    if (mode === "reply") payload.client_id = (crypto.randomUUID ? crypto.randomUUID() : String(Date.now()));
+    call(mode, payload).then(function (answer) {
+      if (!answer.ok) { alertText(answer.error); return; }
+      alertText("");
+      $("reply").value = "";
+      renderMessage(answer.message);
+    });
+  }
+
+  $("reply-form").addEventListener("submit", function (event) { event.preventDefault(); sendReply(); });
+  $("reply").addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) { event.preventDefault(); sendReply(); }
+  });
+  $("reply").addEventListener("input", function () {
+    var mode = document.querySelector('input[name="mode"]:checked').value;
+    if (openId && mode === "reply" && Date.now() - lastTyping > 2000) {
+      lastTyping = Date.now();
+      socket.emit("typing", { interaction_id: openId, typing: true });
+    }
+  });
+
+  $("close-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var disposition = $("disposition").value;
+    if (!disposition) { alertText(T.choose_outcome); $("disposition").focus(); return; }
+    call("close", { interaction_id: openId, disposition: disposition }).then(function (answer) {
+      if (!answer.ok) { alertText(answer.error); return; }
+      alertText("");
+      delete conversations[openId];
+      closeWorkspace();
+      $("disposition").value = "";
+      renderConversations();
+      announce(T.closed);
+      $("workspace-heading").focus();
+    });
+  });
+
+  /* -- live events ------------------------------------------------------------------------ */
+
+  socket.on("connect", function () {
+    alertText("");
+    call("hello").then(function (answer) {
+      if (answer.ok) applySnapshot(answer);
+      refreshWaiting();
+    });
+  });
+  socket.on("disconnect", function () { alertText(T.disconnected); });
+  socket.on("offer", function (o) {
+    addOffer(o);
+    renderOffers();
+    announce(fmt(T.new_offer, { topic: o.department_name }));
+  });
+  socket.on("offer_withdrawn", function (w) {
+    if (offers[w.interaction_id]) { delete offers[w.interaction_id]; renderOffers(); announce(T.offer_gone); }
+  });
+  socket.on("message", function (m) { renderMessage(m); if (m.kind === "in") $("staff-typing").textContent = ""; });
+  socket.on("interaction", function (i) {
+    if (i.state === "assigned" && String(i.clerk_id) === root.dataset.clerk) {
+      conversations[i.id] = i;
+      renderConversations();
+    } else if (conversations[i.id]) {
+      delete conversations[i.id];
+      if (String(openId) === String(i.id)) closeWorkspace();
+      renderConversations();
+    }
+  });
+  socket.on("presence", function (p) {
+    var radio = $("presence-" + p.presence);
+    if (radio) radio.checked = true;
+  });
+  socket.on("typing", function (t) {
+    if (String(t.interaction_id) !== String(openId)) return;
+    $("staff-typing").textContent = t.typing ? T.typing : "";
+    clearTimeout(typingTimer);
+    typingTimer = setTimeout(function () { $("staff-typing").textContent = ""; }, 4000);
+  });
+
+  setInterval(function () { if (socket.connected) socket.emit("heartbeat", {}); }, 15000);
+})();
