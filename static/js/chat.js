@@ -28,7 +28,7 @@
   }
   function save() { localStorage.setItem(STORE, JSON.stringify(state)); }
   function fmt(template, values) {
-    return template.replace(/%\((\w+)\)s/g, function (_, key) { return values[key]; });
+    return template.replace(/\{(\w+)\}/g, function (_, key) { return values[key]; });
   }
   function clientId() {
     if (window.crypto && crypto.randomUUID) return crypto.randomUUID();

@@ -17,7 +17,7 @@
   var socket = io("/staff", { query: { lang: lang }, transports: ["websocket", "polling"] });
 
   function fmt(template, values) {
-    return template.replace(/%\((\w+)\)s/g, function (_, key) { return values[key]; });
+    return template.replace(/\{(\w+)\}/g, function (_, key) { return values[key]; });
   }
   function alertText(text) { $("console-alert").textContent = text || ""; }
   function announce(text) { $("console-status").textContent = text; }
