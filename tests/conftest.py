@@ -25,6 +25,7 @@ from flask_migrate import upgrade  # noqa: E402
 from hub import create_app  # noqa: E402
 from hub.demo import demo_password, load_demo  # noqa: E402
 from hub.extensions import db, socketio  # noqa: E402
+from hub.interactions import routing  # noqa: E402
 
 PASSWORD = demo_password()
 ANNA, PIOTR, EWA, ADMIN = (
@@ -71,6 +72,7 @@ def app(settings):
     with app.app_context():
         upgrade()
         load_demo()
+        routing.rebuild_queues()  # as a starting hub does: Redis now mirrors the record
     yield app
     with app.app_context():
         db.engine.dispose()
@@ -142,6 +144,7 @@ class LiveHub:
 
     def __init__(self, env: dict[str, str], instance: Path):
         self.port = free_port()
+        self.env = env
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = open(instance / f"hub-{self.port}.log", "w")
         self.process = subprocess.Popen(

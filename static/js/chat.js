@@ -18,6 +18,7 @@
   var messageBox = $("message");
   var state = load();
   var shown = {};          // message ids already in the transcript
+  var lastSeen = 0;        // the highest message id in this page's transcript
   var clerkName = null;
   var current = {};        // the last status the server sent
   var typingTimer = null;
@@ -82,7 +83,7 @@
     item.appendChild(meta);
     if (!existing) transcript.appendChild(item);
     transcript.scrollTop = transcript.scrollHeight;
-    if (m.id && m.id > (state.lastId || 0)) { state.lastId = m.id; save(); }
+    if (m.id && m.id > lastSeen) lastSeen = m.id;
   }
 
   function applyStatus(s) {
@@ -127,11 +128,13 @@
 
   function resume() {
     if (!state.token) { show("start"); return; }
-    call("resume", { token: state.token, after: state.lastId || 0 }).then(function (answer) {
+    // A fresh page has an empty transcript and asks for everything; after a reconnect it asks
+    // only for what it has not shown yet.
+    call("resume", { token: state.token, after: lastSeen }).then(function (answer) {
       if (answer.ok) { opened(answer, false); return; }
       if (answer.offline) return;
       state = {}; save();
-      transcript.textContent = ""; shown = {};
+      transcript.textContent = ""; shown = {}; lastSeen = 0;
       show("start");
       showAlert(answer.error);
     });
@@ -146,8 +149,8 @@
     call("start", { department: department, name: $("resident-name").value, consent: true })
       .then(function (answer) {
         if (!answer.ok) { showAlert(answer.error); return; }
-        state = { lastId: 0 };
-        transcript.textContent = ""; shown = {};
+        state = {};
+        transcript.textContent = ""; shown = {}; lastSeen = 0;
         opened(answer, true);
       });
   });
@@ -243,7 +246,7 @@
 
   $("new-chat").addEventListener("click", function () {
     state = {}; save();
-    transcript.textContent = ""; shown = {};
+    transcript.textContent = ""; shown = {}; lastSeen = 0;
     queueStatus.textContent = "";
     $("rating-form").reset();
     show("start");
