@@ -6,8 +6,9 @@ On (re)connect the browser says which message it saw last and gets everything af
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import wraps
-from typing import Any, Callable
+from typing import Any
 
 from flask import Flask, request
 from flask_socketio import join_room

@@ -1,11 +1,11 @@
 """Time in one place: stored as naive UTC, shown in the office's zone."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 
 def utcnow() -> datetime:
     """Naive UTC, as every DateTime column stores it (SQLite keeps no zone)."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def iso(moment: datetime | None) -> str | None:

@@ -19,7 +19,9 @@ MESSAGES = {
     "bad_disposition": _l("Please choose how the conversation ended."),
     "bad_presence": _l("Unknown status."),
     "at_capacity": _l("You cannot take more conversations right now."),
-    "no_channel_reply": _l("This contact has no channel to reply through; use the contact details given."),
+    "no_channel_reply": _l(
+        "You cannot reply to this contact here; answer using the contact details given."
+    ),
     "rate_limited": _l("Too many requests. Please wait a moment and try again."),
     "not_rateable": _l("You can rate the conversation once it has ended."),
 }

@@ -7,9 +7,9 @@ interaction to two clerks nor push a clerk past their capacity.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
 import redis
 
@@ -107,7 +107,7 @@ class Router:
         """Route the clerk's departments, the one whose oldest contact waited longest first."""
         departments = self.clerk_departments(clerk_id)
         heads = [(self.oldest_score(d), d) for d in departments]
-        ordered = [d for score, d in sorted((h for h in heads if h[0] is not None))]
+        ordered = [d for score, d in sorted(h for h in heads if h[0] is not None)]
         offers: list[Offer] = []
         for department in ordered:
             offers += self.dispatch(department)

@@ -112,7 +112,7 @@ def test_two_processes_never_assign_twice_nor_exceed_capacity(live_hubs, router_
 
     taken = accepted[ANNA] + accepted[PIOTR]
     assert len(taken) == len(set(taken)) == 6          # nobody got the same chat twice
-    for email, (sio, offers) in clerks.items():        # and nobody was offered a fourth
+    for email, (_sio, offers) in clerks.items():       # and nobody was offered a fourth
         assert offers.empty(), f"{email} was offered past capacity"
 
     # A resident on process A hears from the clerk on process B.

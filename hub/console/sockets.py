@@ -6,7 +6,8 @@ open console tab sees the same state. Refusals come back through the event's ack
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from flask import Flask
 from flask_login import current_user
