@@ -182,6 +182,7 @@
     save();
     render(m, true);
     messageBox.value = "";
+    lastTypingSent = 0;     // the clerk's indicator clears on this message: the next key re-announces
     updateCount();
     deliver(m);
   }

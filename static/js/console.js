@@ -244,12 +244,19 @@
     var text = $("reply").value.trim();
     if (!openId || !text) return;
     var mode = document.querySelector('input[name="mode"]:checked').value;
+    var sentFor = openId;
     var payload = { interaction_id: openId, body: text };
     if (mode === "reply") payload.client_id = (crypto.randomUUID ? crypto.randomUUID() : String(Date.now()));
+    // Empty the box now, not when the answer comes: what the clerk types meanwhile is kept.
+    $("reply").value = "";
     call(mode, payload).then(function (answer) {
-      if (!answer.ok) { alertText(answer.error); return; }
+      if (!answer.ok) {
+        alertText(answer.error);
+        if (String(openId) === String(sentFor) && !$("reply").value) $("reply").value = text;
+        return;
+      }
       alertText("");
-      $("reply").value = "";
+      if (mode === "reply") lastTyping = 0;  // the resident's indicator clears on this reply
       renderMessage(answer.message);
     });
   }

@@ -80,6 +80,14 @@ class Contexts:
         self.browser = browser
         self.opened = []
         self.errors: list[str] = []
+        self.allowed: list[str] = []
+
+    def allow(self, text: str) -> None:
+        """Expect browser console errors containing this text (e.g. a deliberate 400)."""
+        self.allowed.append(text)
+
+    def unexpected_errors(self) -> list[str]:
+        return [e for e in self.errors if not any(text in e for text in self.allowed)]
 
     def new_page(self, base_url: str, **options):
         options.setdefault("locale", "pl-PL")
@@ -90,6 +98,8 @@ class Contexts:
         self.opened.append(context)
         page = context.new_page()
         page.on("pageerror", lambda error: self.errors.append(f"{page.url}: {error}"))
+        page.on("console", lambda message: message.type == "error" and self.errors.append(
+            f"{page.url}: console: {message.text} ({message.location.get('url')})"))
         return page
 
     def close(self):
@@ -103,7 +113,8 @@ def contexts(browser):
     opened = Contexts(browser)
     yield opened
     opened.close()
-    assert opened.errors == [], "JavaScript errors in the page:\n" + "\n".join(opened.errors)
+    errors = opened.unexpected_errors()
+    assert errors == [], "JavaScript, CSP or loading errors in the page:\n" + "\n".join(errors)
 
 
 def sign_in(page, email: str = ANNA, password: str = PASSWORD) -> None:

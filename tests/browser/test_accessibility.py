@@ -40,6 +40,18 @@ def assert_reflows(page, where: str) -> None:
     assert width <= 320, f"{where} is {width}px wide at a 320px viewport (horizontal scrolling)"
 
 
+def assert_labels_beside_controls(page, form: str) -> None:
+    """Each radio's label stays on the radio's line when the options wrap (narrow screens)."""
+    apart = page.evaluate("""(form) => Array.from(document.querySelectorAll(form + ' input[type=radio]'))
+        .filter(input => input.getClientRects().length)
+        .map(input => [input, document.querySelector(`label[for="${input.id}"]`)])
+        .filter(([input, label]) => {
+            const a = input.getBoundingClientRect(), b = label.getBoundingClientRect();
+            return b.top > a.bottom || a.top > b.bottom || b.left < a.right - 1;
+        }).map(([input]) => input.id)""", form)
+    assert apart == [], f"labels separated from their radio buttons in {form}: {apart}"
+
+
 def focused_id(page_or_frame) -> str:
     return page_or_frame.evaluate("() => document.activeElement && document.activeElement.id")
 
@@ -75,7 +87,22 @@ def test_axe_pages(shared_hub, contexts, name):
     check_axe(page, name)
 
 
+def test_language_choice_sticks_and_reaches_the_widget(shared_hub, contexts):
+    """WCAG 3.1.1: the page's lang follows the resident's choice, which a cookie keeps."""
+    page = contexts.new_page(shared_hub.url)
+    page.goto("/chat?lang=en")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    page.goto("/city")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    page.locator(".okienko-launcher").click()
+    expect(page.locator("#okienko-panel iframe")).to_have_attribute("title", "Chat with the city office")
+    frame = page.frame_locator("#okienko-panel iframe")
+    expect(frame.locator("html")).to_have_attribute("lang", "en")
+    expect(frame.locator("#close-widget")).to_have_text("Close chat")
+
+
 def test_axe_accessibility_form_errors(shared_hub, contexts):
+    contexts.allow("status of 400")           # a form that fails validation answers 400
     page = contexts.new_page(shared_hub.url, **AXE_CONTEXT)
     page.goto("/accessibility")
     page.locator("main form button[type=submit]").click()
@@ -140,6 +167,8 @@ def test_axe_conversation_states_and_console(hub, contexts):
     check_axe(resident, "/chat after the end (rating)")
     assert_targets(resident, "/chat after the end")
     assert_reflows(resident, "/chat after the end")
+    assert_labels_beside_controls(resident, "#rating-form")
+    assert_labels_beside_controls(clerk, "#reply-form")
 
 
 # -- what axe cannot see ----------------------------------------------------------------------
@@ -226,8 +255,7 @@ def test_widget_focus_moves_into_frame_and_back(shared_hub, contexts):
     expect(launcher).to_be_visible()
     expect(launcher).to_have_attribute("aria-expanded", "false")
 
-    # The launcher comes after the page's own content: Tab from <main> reaches it.
-    page.locator("main").focus()
+    # The launcher comes after the page's own content: Tab from the top reaches it.
     for _ in range(40):
         if page.evaluate("() => document.activeElement.classList.contains('okienko-launcher')"):
             break

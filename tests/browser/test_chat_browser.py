@@ -49,6 +49,13 @@ def test_conversation_reload_note_close_rate_download(hub, contexts, tmp_path):
     expect(resident.locator("#transcript .msg-out", has_text="rok urodzenia")).to_be_visible()
     resident_says(resident, "Rok 1985.")
     expect(clerk.locator("#staff-transcript .msg", has_text="Rok 1985.")).to_be_visible()
+    expect(resident.locator("#message-hint")).not_to_be_empty()   # the keyboard hint stays
+
+    # Typing right after sending is announced again (the message cleared the indicator).
+    expect(clerk.locator("#staff-typing")).to_be_empty()
+    resident.fill("#message", "Jeszcze jedno")
+    expect(clerk.locator("#staff-typing")).not_to_be_empty()
+    resident.fill("#message", "")
 
     # Reload mid-conversation: the whole history comes back, once.
     before = resident.locator("#transcript .msg").all_inner_texts()
@@ -60,9 +67,17 @@ def test_conversation_reload_note_close_rate_download(hub, contexts, tmp_path):
     expect(resident.locator("#transcript .msg")).to_have_count(len(before))
     expect(resident.locator("#queue-status")).to_contain_text("Anna")
 
-    # After the reload the live connection still delivers replies.
-    clerk_says(clerk, "Odpis będzie gotowy jutro.")
+    # After the reload the live connection still delivers replies; and what Anna starts
+    # typing while that reply is on its way stays in her box.
+    clerk.fill("#reply", "Odpis będzie gotowy jutro.")
+    clerk.evaluate("""() => {   // send, and type on before the hub can possibly have answered
+        document.getElementById('reply-send').click();
+        document.getElementById('reply').value = 'Szkic';
+    }""")
     expect(resident.locator("#transcript .msg-out", has_text="gotowy jutro")).to_have_count(1)
+    expect(clerk.locator("#staff-transcript .msg", has_text="gotowy jutro")).to_have_count(1)
+    expect(clerk.locator("#reply")).to_have_value("Szkic")
+    clerk.fill("#reply", "")
 
     # An internal note stays in the console.
     clerk_says(clerk, "NOTATKA: sprawdzić w rejestrze", note=True)

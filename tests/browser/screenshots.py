@@ -1,0 +1,185 @@
+"""Screenshots of the resident and staff pages, for a human to look at (not a test).
+
+    .venv/bin/python -m tests.browser.screenshots [--out DIR]
+
+Starts its own hub (`python app.py` on a free port, with a private instance directory and
+its embedded Redis), drives a realistic conversation between a resident and Anna in Debian's
+Chromium, and saves desktop (1280×800) and phone (390×844) PNGs to screenshots/ (gitignored).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import requests
+from playwright.sync_api import expect, sync_playwright
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("OKIENKO_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
+PASSWORD = "okienko-demo"
+TIMEOUT_MS = 15_000
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def running_hub():
+    """`python app.py` on a free port with a throwaway instance directory."""
+    instance = Path(tempfile.mkdtemp(prefix="okienko-shots-"))
+    port = free_port()
+    env = {**os.environ, "OKIENKO_INSTANCE": str(instance),
+           "EMBEDDED_REDIS_PORT": str(free_port()), "RATELIMIT_ENABLED": "0"}
+    for name in ("REDIS_URL", "DATABASE_URL", "SECRET_KEY"):
+        env.pop(name, None)
+    log_path = instance / "hub.log"
+    with open(log_path, "w") as log:
+        process = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--port", str(port)],
+                                   cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit("the hub did not start:\n" + log_path.read_text())
+                try:
+                    if requests.get(url + "/healthz", timeout=1).status_code == 200:
+                        break
+                except requests.ConnectionError:
+                    time.sleep(0.1)  # the port is not open yet: nothing to wait on but time
+            yield url
+        finally:
+            process.terminate()
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def new_page(browser, url: str, viewport: dict):
+    context = browser.new_context(base_url=url, viewport=viewport, locale="pl-PL",
+                                  timezone_id="Europe/Warsaw", accept_downloads=True)
+    context.set_default_timeout(TIMEOUT_MS)
+    return context.new_page()
+
+
+def shoot(page, out: Path, name: str, size: str, full_page: bool = True) -> None:
+    path = out / f"{name}-{size}.png"
+    page.screenshot(path=str(path), full_page=full_page)
+    print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
+
+
+def session(browser, url: str, size: str, viewport: dict, out: Path) -> None:
+    # Pages without a conversation.
+    page = new_page(browser, url, viewport)
+    for name, path, ready in [("accessibility", "/accessibility", "main form"),
+                              ("login", "/login", "main form"),
+                              ("chat-start", "/chat", "#start-form")]:
+        page.goto(path)
+        expect(page.locator(ready)).to_be_visible()
+        shoot(page, out, name, size)
+
+    page.goto("/city")
+    page.locator(".okienko-launcher").click()
+    expect(page.frame_locator("#okienko-panel iframe").locator("#department")).to_be_focused()
+    shoot(page, out, "city-widget-open", size, full_page=False)  # the panel is fixed
+    page.context.close()
+
+    # A conversation between a resident and Anna.
+    clerk = new_page(browser, url, viewport)
+    clerk.goto("/login")
+    clerk.fill("#email", "anna@okienko.local")
+    clerk.fill("#password", PASSWORD)
+    clerk.locator("main form button[type=submit]").click()
+    clerk.wait_for_url("**/console**")
+    expect(clerk.locator("#load")).not_to_be_empty()
+    clerk.check("#presence-available")
+    expect(clerk.locator("#presence-available")).to_be_checked()
+
+    resident = new_page(browser, url, viewport)
+    resident.goto("/chat")
+    resident.select_option("#department", "registry")
+    resident.fill("#resident-name", "Jan Kowalski")
+    resident.check("#consent")
+    resident.locator("#start-form button[type=submit]").click()
+    expect(resident.locator("#queue-status")).not_to_be_empty()
+
+    clerk.locator("#offers li button.button-primary").first.click()
+    expect(clerk.locator("#workspace-body")).to_be_visible()
+    expect(resident.locator("#queue-status")).to_contain_text("Anna")
+
+    def resident_says(text):
+        resident.fill("#message", text)
+        resident.press("#message", "Enter")
+        expect(clerk.locator("#staff-transcript .msg", has_text=text)).to_be_visible()
+
+    def clerk_says(text, note=False):
+        clerk.check("#mode-note" if note else "#mode-reply")
+        clerk.fill("#reply", text)
+        clerk.click("#reply-send")
+        expect(clerk.locator("#reply")).to_have_value("")
+        if not note:
+            expect(resident.locator("#transcript .msg-out", has_text=text)).to_be_visible()
+
+    resident_says("Dzień dobry, chciałbym zamówić odpis skrócony aktu urodzenia córki.")
+    clerk_says("Dzień dobry, Panie Janie. Odpis można zamówić przez ePUAP albo w urzędzie. "
+               "Czy córka urodziła się w naszym mieście?")
+    resident_says("Tak, w 2015 roku, w szpitalu miejskim.")
+    clerk_says("Sprawdzić, czy akt jest w rejestrze centralnym.", note=True)
+    clerk_says("Dziękuję. Odpis przygotujemy w ciągu 3 dni roboczych; opłata skarbowa wynosi 22 zł.")
+    resident.fill("#message", "Czy mogę odebrać go w sobotę?")
+    resident.locator("#message").focus()
+    expect(clerk.locator("#staff-typing")).not_to_be_empty()
+    shoot(resident, out, "chat-conversation", size)
+    shoot(clerk, out, "console-conversation", size)
+    resident.press("#message", "Enter")
+    expect(clerk.locator("#staff-transcript .msg", has_text="w sobotę")).to_be_visible()
+    clerk_says("Urząd w soboty jest nieczynny, zapraszamy od poniedziałku do piątku, 8:00–16:00.")
+
+    clerk.select_option("#disposition", "information_given")
+    clerk.locator("#close-form button[type=submit]").click()
+    expect(resident.locator("#ended")).to_be_visible()
+    resident.check("#stars-4")
+    resident.fill("#rating-comment", "Szybka i konkretna odpowiedź.")
+    shoot(resident, out, "chat-ended-rating", size)
+    resident.locator("#rating-form button[type=submit]").click()
+    expect(resident.locator("#rating-done")).to_be_visible()
+    shoot(resident, out, "chat-ended-rated", size)
+    clerk.context.close()
+    resident.context.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "screenshots")
+    args = parser.parse_args()
+    if not os.access(CHROMIUM, os.X_OK):
+        raise SystemExit(f"Chromium not found at {CHROMIUM}: apt-get install -y chromium")
+    args.out.mkdir(parents=True, exist_ok=True)
+    with running_hub() as url, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            for size, viewport in VIEWPORTS.items():
+                session(browser, url, size, viewport, args.out)
+        finally:
+            browser.close()
+
+
+if __name__ == "__main__":
+    main()
