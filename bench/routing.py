@@ -7,8 +7,9 @@ new resident arrives, so the queue stays at 10,000. Untimed work is kept out of 
 
 Two layers, printed side by side:
   router  queueing.Router alone on Redis (release + dispatch + publish of the offer)
-  hub     the full path: release, the Lua dispatch, the offer committed to SQLite with its
-          timeline event, and the Socket.IO emit through the Redis message queue
+  hub     the full path: release, the Lua dispatch, the interaction read from SQLite and
+          the offer published on the Socket.IO message queue in Redis (its SQLite commit
+          and timeline event follow the emit; cycles/s includes them)
 
 Run: .venv/bin/python bench/routing.py [--cycles 2000] [--processes 1 2]
 """
@@ -70,14 +71,16 @@ def run_router(url: str, prefix: str, clerks: list[int], cycles: int, start, out
     for _ in range(cycles):
         clerk = rng.choice(clerks)
         held = router.redis.srandmember(f"{prefix}clerk:{clerk}:active")
+        if held is None:  # the other process's routing gave this clerk's place away
+            continue
         t0 = time.perf_counter()
         router.release(held, clerk)
         offers = router.dispatch_for_clerk(clerk)
         for offer in offers:
             router.redis.publish("bench-offers", f"{offer.interaction_id}:{offer.clerk_id}")
         samples.append(time.perf_counter() - t0)
-        for offer in offers:
-            router.accept(offer.interaction_id, clerk)
+        for offer in offers:  # routing may pick another free clerk who has idled longer
+            router.accept(offer.interaction_id, offer.clerk_id)
         next_id += 1
         router.enqueue(next_id, rng.choice(DEPARTMENTS), score=next_id)
     out.put((samples, time.perf_counter() - began))
@@ -135,37 +138,47 @@ def setup_hub(url: str, prefix: str, database: str) -> None:
 
 
 def run_hub(url: str, prefix: str, database: str, clerks: list[int], cycles: int, start, out):
-    from sqlalchemy import select
-
-    from hub.accounts.models import User
     from hub.extensions import db
     from hub.interactions import routing
     from hub.interactions.models import Interaction
     from hub.queue import router
 
+    from hub.extensions import socketio
+
     app = hub_app(url, prefix, database)
     rng = random.Random(os.getpid())
     samples = []
+    emitted: dict[int, float] = {}
+    publish = socketio.emit
+
+    def timed_emit(event, data=None, **kwargs):
+        """The offer is out once it is on the Socket.IO message queue in Redis."""
+        publish(event, data, **kwargs)
+        if event == "offer":
+            emitted[data["id"]] = time.perf_counter()
+
+    socketio.emit = timed_emit
     with app.app_context():
-        users = {c: db.session.get(User, c) for c in clerks}
         start.wait()
         began = time.perf_counter()
         for _ in range(cycles):
             clerk = rng.choice(clerks)
             held = router().redis.srandmember(f"{prefix}clerk:{clerk}:active")
+            if held is None:
+                continue
             # The conversation ends (untimed: closing is not routing) ...
             db.session.execute(Interaction.__table__.update()
                                .where(Interaction.id == int(held)).values(state="closed"))
             db.session.commit()
             t0 = time.perf_counter()
             router().release(int(held), clerk)            # ... the clerk is free:
-            offers = routing.dispatch_for_clerk(clerk)    # offer written and emitted
-            samples.append(time.perf_counter() - t0)
+            offers = routing.dispatch_for_clerk(clerk)    # offer emitted, then recorded
+            samples += [emitted.pop(offer.interaction_id) - t0 for offer in offers]
             for offer in offers:
-                router().accept(offer.interaction_id, clerk)
+                router().accept(offer.interaction_id, offer.clerk_id)
                 db.session.execute(Interaction.__table__.update()
                                    .where(Interaction.id == offer.interaction_id)
-                                   .values(state="assigned", clerk_id=clerk))
+                                   .values(state="assigned", clerk_id=offer.clerk_id))
             new = Interaction(channel="webchat", department_id=rng.randint(1, 10),
                               resident_key="k", state="queued",
                               queue_score=int(time.time() * 1000), language="pl", tags=[])
@@ -174,7 +187,6 @@ def run_hub(url: str, prefix: str, database: str, clerks: list[int], cycles: int
             router().enqueue(new.id, DEPARTMENTS[new.department_id - 1], new.queue_score)
             db.session.expire_all()
         out.put((samples, time.perf_counter() - began))
-        del users, select
 
 
 # -- driver -------------------------------------------------------------------------------

@@ -106,8 +106,11 @@ class Router:
     def dispatch_for_clerk(self, clerk_id: int) -> list[Offer]:
         """Route the clerk's departments, the one whose oldest contact waited longest first."""
         departments = self.clerk_departments(clerk_id)
-        heads = [(self.oldest_score(d), d) for d in departments]
-        ordered = [d for score, d in sorted(h for h in heads if h[0] is not None)]
+        pipe = self.redis.pipeline(transaction=False)
+        for department in departments:
+            pipe.zrange(self._key("queue", department), 0, 0, withscores=True)
+        heads = [(head[0][1], d) for head, d in zip(pipe.execute(), departments, strict=True) if head]
+        ordered = [d for _, d in sorted(heads)]
         offers: list[Offer] = []
         for department in ordered:
             offers += self.dispatch(department)

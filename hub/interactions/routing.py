@@ -47,25 +47,32 @@ def dispatch_for_clerk(clerk_id: int) -> list[Offer]:
 
 
 def _record_offers(offers: list[Offer]) -> list[Offer]:
-    """Write each offer Redis made to the record, then tell the clerk."""
+    """Tell each clerk of the offer Redis made, then write it to the record.
+
+    Redis has already decided atomically, so the clerk hears first and the commit (an
+    fsync) stays off the clerk's wait. Should the process die before the commit, the offer
+    lapses and the interaction, still 'queued' in the record, returns to its place.
+    """
     made = []
     for offer in offers:
+        interaction = db.session.get(Interaction, offer.interaction_id)
+        if interaction is None or interaction.state not in ("queued", "offered"):
+            # Closed or abandoned meanwhile: the offer is void and nothing goes back.
+            router().withdraw(offer.interaction_id, requeue=False)
+            continue
+        made.append((interaction, offer))
+    for interaction, offer in made:
+        signals.offer_made.send(interaction, clerk_id=offer.clerk_id)
+    for interaction, offer in made:
         result = db.session.execute(
             update(Interaction)
             .where(Interaction.id == offer.interaction_id, Interaction.state == "queued")
             .values(state="offered")
         )
-        if not result.rowcount:
-            # Closed or abandoned meanwhile: the offer is void and nothing goes back.
-            router().withdraw(offer.interaction_id, requeue=False)
-            continue
-        interaction = db.session.get(Interaction, offer.interaction_id)
-        record(interaction, "offered", "system", clerk_id=offer.clerk_id,
-               rule="oldest_first_longest_idle", department=offer.department)
-        made.append((interaction, offer))
+        if result.rowcount:
+            record(interaction, "offered", "system", clerk_id=offer.clerk_id,
+                   rule="oldest_first_longest_idle", department=offer.department)
     db.session.commit()
-    for interaction, offer in made:
-        signals.offer_made.send(interaction, clerk_id=offer.clerk_id)
     return [offer for _, offer in made]
 
 
