@@ -79,3 +79,4 @@ class Config:
         self.SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
         self.WTF_CSRF_TIME_LIMIT = None
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        self.LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
