@@ -138,12 +138,10 @@ def setup_hub(url: str, prefix: str, database: str) -> None:
 
 
 def run_hub(url: str, prefix: str, database: str, clerks: list[int], cycles: int, start, out):
-    from hub.extensions import db
+    from hub.extensions import db, socketio
     from hub.interactions import routing
     from hub.interactions.models import Interaction
     from hub.queue import router
-
-    from hub.extensions import socketio
 
     app = hub_app(url, prefix, database)
     rng = random.Random(os.getpid())

@@ -111,11 +111,16 @@
     s.offers.forEach(addOffer);
     conversations = {};
     s.conversations.forEach(function (c) { conversations[c.id] = c; });
-    var radio = $("presence-" + s.presence);
-    if (radio) radio.checked = true;
+    showPresence(s.presence);
     renderOffers();
     renderConversations();
     if (openId && !conversations[openId]) closeWorkspace();
+  }
+
+  function showPresence(presence) {
+    var radio = $("presence-" + presence);
+    if (radio) radio.checked = true;
+    $("no-offers").textContent = presence === "available" ? T.no_offers_available : T.no_offers_away;
   }
 
   function addOffer(o) {
@@ -318,10 +323,7 @@
       renderConversations();
     }
   });
-  socket.on("presence", function (p) {
-    var radio = $("presence-" + p.presence);
-    if (radio) radio.checked = true;
-  });
+  socket.on("presence", function (p) { showPresence(p.presence); });
   socket.on("typing", function (t) {
     if (String(t.interaction_id) !== String(openId)) return;
     $("staff-typing").textContent = t.typing ? T.typing : "";
