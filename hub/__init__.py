@@ -47,6 +47,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 def _init_extensions(app: Flask, redis_url: str) -> None:
     from hub import i18n, security
     from hub.accounts.models import User
+    from hub.canned import models as _canned  # noqa: F401  (models Alembic must see)
+    from hub.hours import models as _hours  # noqa: F401
+    from hub.moderation import models as _moderation  # noqa: F401
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)

@@ -10,7 +10,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from hub.extensions import db
 
 ROLES = ("clerk", "supervisor", "admin")
-PRESENCE = ("available", "break", "offline")
+# "away" is set by the router when a clerk lets offers lapse; the others by the clerk.
+PRESENCE = ("available", "break", "after_call_work", "away", "offline")
 
 user_departments = Table(
     "user_departments",
@@ -32,6 +33,8 @@ class Department(db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     # Residents choose only public departments; the feedback queue is internal.
     public: Mapped[bool] = mapped_column(default=True)
+    # Target for answering a waiting contact, in seconds (the SLA), and its share goal.
+    sla_seconds: Mapped[int] = mapped_column(default=120, server_default="120")
 
     def name(self, language: str) -> str:
         return self.name_en if language == "en" else self.name_pl

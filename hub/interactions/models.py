@@ -34,6 +34,8 @@ class Interaction(db.Model):
     resident_handle: Mapped[str | None] = mapped_column(String(200))
     # Secret part of the resident's signed token; rotating it revokes the token.
     resident_key: Mapped[str] = mapped_column(String(64))
+    # Keyed hash of the browser's anonymous id (web chat) or the phone number, for blocks.
+    resident_device: Mapped[str | None] = mapped_column(String(64), index=True)
     clerk_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     clerk: Mapped[User | None] = relationship()
     # Place in the queue (ms since epoch at first queueing); kept when an offer lapses.
