@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -78,7 +78,7 @@ def next_opening(department: Department, at: datetime | None = None) -> datetime
 
 
 def _local(at: datetime | None) -> datetime:
-    moment = (at or datetime.now(timezone.utc).replace(tzinfo=None)).replace(tzinfo=timezone.utc)
+    moment = (at or datetime.now(UTC).replace(tzinfo=None)).replace(tzinfo=UTC)
     return moment.astimezone(_zone())
 
 
@@ -104,4 +104,4 @@ def describe_next_opening(department: Department, language: str) -> str | None:
     if opening is None:
         return None
     with force_locale(language):
-        return format_datetime(opening.astimezone(timezone.utc).replace(tzinfo=None), "EEEE d MMMM, H:mm")
+        return format_datetime(opening.astimezone(UTC).replace(tzinfo=None), "EEEE d MMMM, H:mm")
