@@ -16,6 +16,7 @@ from flask_socketio import join_room
 from hub import payloads, ratelimit, signals, tokens
 from hub.errors import InvalidInput
 from hub.extensions import socketio
+from hub.hours import service as hours
 from hub.i18n import current_language
 from hub.interactions import routing, service
 from hub.interactions.delivery import register_sender
@@ -31,7 +32,12 @@ def room(interaction_id: int) -> str:
 def status(interaction: Interaction) -> dict:
     """Everything the widget shows about where the conversation stands."""
     position, wait = routing.position_of(interaction)
+    waiting = interaction.state in ("queued", "offered")
+    closed = waiting and not hours.is_open(interaction.department)
     return {
+        "closed": closed,
+        "next_opening": hours.describe_next_opening(interaction.department,
+                                                    interaction.language) if closed else None,
         "interaction_id": interaction.id,
         "state": interaction.state,
         "position": position,
@@ -65,6 +71,10 @@ def _opened(interaction: Interaction, after: int = 0) -> dict:
     }
 
 
+def _text(value: object, limit: int) -> str | None:
+    return value[:limit] if isinstance(value, str) and value else None
+
+
 @acknowledged
 def on_start(data: dict) -> dict:
     ratelimit.check("chat-start", request.remote_addr or "-", "RATELIMIT_PUBLIC")
@@ -75,6 +85,7 @@ def on_start(data: dict) -> dict:
         department_code=str(data.get("department") or ""),
         language=current_language(),
         resident_name=data.get("name") if isinstance(data.get("name"), str) else None,
+        device=_text(data.get("device"), 64),
     )
     return _opened(interaction)
 

@@ -80,21 +80,26 @@ def _init_extensions(app: Flask, redis_url: str) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from hub.accounts.routes import bp as accounts
+    from hub.canned.routes import bp as canned
     from hub.console.routes import bp as console
     from hub.health import bp as health
     from hub.resident.routes import bp as resident
     from hub.supervisor.routes import bp as supervisor
 
-    for blueprint in (resident, accounts, console, supervisor, health):
+    for blueprint in (resident, accounts, console, supervisor, canned, health):
         app.register_blueprint(blueprint)
 
 
 def _register_channels(app: Flask) -> None:
     from channels import webchat
+    from hub.canned import sockets as canned_sockets
     from hub.console import sockets
+    from hub.supervisor import sockets as wallboard_sockets
 
     webchat.init_app(app)
     sockets.init_app(app)
+    canned_sockets.init_app(app)
+    wallboard_sockets.init_app(app)
 
 
 @event.listens_for(Engine, "connect")

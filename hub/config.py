@@ -58,10 +58,18 @@ class Config:
         self.OFFER_TIMEOUT_SECONDS = _int("OFFER_TIMEOUT_SECONDS", 30)
         self.ROUTER_SWEEP_SECONDS = float(os.environ.get("ROUTER_SWEEP_SECONDS", 1.0))
         self.ROUTER_SWEEP_IN_WEB = _bool("ROUTER_SWEEP_IN_WEB", True)
+        # The supervisors' wallboard is pushed at most this often (all processes together).
+        self.WALLBOARD_PUSH_SECONDS = float(os.environ.get("WALLBOARD_PUSH_SECONDS", 2.0))
         self.PRESENCE_GRACE_SECONDS = _int("PRESENCE_GRACE_SECONDS", 60)
         self.DEFAULT_HANDLING_SECONDS = _int("DEFAULT_HANDLING_SECONDS", 300)
         self.DEFAULT_CHAT_CAPACITY = _int("DEFAULT_CHAT_CAPACITY", 3)
         self.ALLOW_PULL = _bool("ALLOW_PULL", True)
+        # Roles allowed to take a waiting contact from the list themselves (pull).
+        self.PULL_ROLES = tuple(os.environ.get("PULL_ROLES", "clerk,supervisor,admin").split(","))
+        self.MAX_LAPSED_OFFERS = _int("MAX_LAPSED_OFFERS", 2)
+        # An offline clerk's accepted conversations go back to the queue after this long.
+        self.REASSIGN_AFTER_SECONDS = _int("REASSIGN_AFTER_SECONDS", 300)
+        self.ABUSE_BLOCK_HOURS = _int("ABUSE_BLOCK_HOURS", 24)
 
         self.MESSAGE_MAX_CHARS = _int("MESSAGE_MAX_CHARS", 2000)
         self.RESIDENT_TOKEN_MAX_AGE = _int("RESIDENT_TOKEN_MAX_AGE", 30 * 24 * 3600)

@@ -7,6 +7,7 @@ import os
 from sqlalchemy import select
 
 from hub.accounts.models import Department, User
+from hub.canned.models import CannedResponse
 from hub.extensions import db
 
 DEPARTMENTS = [
@@ -24,6 +25,41 @@ STAFF = [
     ("ewa@okienko.local", "Ewa Wiśniewska", "Ewa", "supervisor",
      ["registry", "vehicles", "taxes", "residence", "general"]),
     ("admin@okienko.local", "Adam Zieliński", "Adam", "admin", ["general"]),
+]
+
+
+# department code (None: every department), language, shortcut, title, body
+CANNED = [
+    (None, "pl", "godziny", "Godziny pracy",
+     "{department} — godziny pracy: {office_hours}."),
+    (None, "en", "hours", "Office hours",
+     "{department} — opening hours: {office_hours}."),
+    (None, "pl", "powitanie", "Powitanie",
+     "Dzień dobry, {resident_name}! Z tej strony {clerk_name}. W czym mogę pomóc?"),
+    (None, "en", "hello", "Greeting",
+     "Hello, {resident_name}! This is {clerk_name}. How can I help you?"),
+    (None, "pl", "dokumenty", "Dokument tożsamości",
+     "Proszę zabrać ze sobą dowód osobisty albo paszport."),
+    (None, "en", "documents", "Proof of identity",
+     "Please bring your ID card or passport with you."),
+    (None, "pl", "zakonczenie", "Zakończenie rozmowy",
+     "Dziękuję za rozmowę, {resident_name}. Gdyby pojawiły się pytania, zapraszamy ponownie. "
+     "Pozdrawiam, {clerk_name}."),
+    (None, "en", "bye", "Closing",
+     "Thank you for contacting us, {resident_name}. If you have more questions, just write "
+     "again. Kind regards, {clerk_name}."),
+    ("registry", "pl", "odpis", "Odpis aktu urodzenia",
+     "Odpis skrócony lub zupełny aktu urodzenia kosztuje 22 zł (opłata skarbowa). Można go "
+     "zamówić przez ePUAP albo osobiście w Urzędzie Stanu Cywilnego."),
+    ("registry", "en", "copy", "Birth certificate copy",
+     "A short or full copy of a birth certificate costs 22 zł (stamp duty). You can order it "
+     "online through ePUAP or in person at the Civil Registry Office."),
+    ("vehicles", "pl", "rejestracja", "Rejestracja pojazdu",
+     "Do rejestracji pojazdu potrzebne są: dowód własności (np. umowa kupna), dotychczasowy "
+     "dowód rejestracyjny, tablice rejestracyjne i potwierdzenie ubezpieczenia OC."),
+    ("vehicles", "en", "registration", "Vehicle registration",
+     "To register a vehicle, please bring proof of ownership (e.g. the purchase contract), the "
+     "current registration certificate, the number plates and proof of third-party insurance."),
 ]
 
 
@@ -48,8 +84,21 @@ def load_demo(capacity: int = 3) -> list[tuple[str, str, str]]:
             user.departments = [by_code[c] for c in codes]
             db.session.add(user)
         logins.append((email, role, demo_password()))
+    _load_canned(by_code)
     db.session.commit()
     return logins
+
+
+def _load_canned(by_code: dict[str, Department]) -> None:
+    """Add the demo answers not there yet (a deactivated one counts: it is not brought back)."""
+    db.session.flush()
+    existing = {(c.department_id, c.language, c.shortcut)
+                for c in db.session.scalars(select(CannedResponse))}
+    for code, language, shortcut, title, body in CANNED:
+        department_id = by_code[code].id if code else None
+        if (department_id, language, shortcut) not in existing:
+            db.session.add(CannedResponse(department_id=department_id, language=language,
+                                          shortcut=shortcut, title=title, body=body))
 
 
 def print_logins(logins: list[tuple[str, str, str]]) -> None:

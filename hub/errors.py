@@ -24,6 +24,28 @@ MESSAGES = {
     ),
     "rate_limited": _l("Too many requests. Please wait a moment and try again."),
     "not_rateable": _l("You can rate the conversation once it has ended."),
+    "canned_department": _l("Please choose a department from the list."),
+    "canned_language": _l("Please choose a language from the list."),
+    "canned_shortcut": _l(
+        "The shortcut must have 1 to %(limit)s letters, digits, hyphens or underscores."
+    ),
+    "canned_shortcut_taken": _l(
+        "Another answer for this department and language already uses this shortcut."
+    ),
+    "canned_title": _l("Please give the answer a title."),
+    "canned_title_too_long": _l("The title is too long: at most %(limit)s characters."),
+    "canned_body": _l("Please write the text of the answer."),
+    "canned_body_too_long": _l("The text is too long: at most %(limit)s characters."),
+    "canned_inactive": _l("This answer has been deactivated."),
+    "unknown_clerk": _l("Choose a colleague from the list."),
+    "clerk_lacks_skill": _l("This colleague does not handle the chosen department."),
+    "clerk_unavailable": _l("This colleague is not available right now."),
+    "reason_required": _l("Please give the reason (at most %(limit)s characters)."),
+    "blocked": _l(
+        "You cannot start a new conversation at the moment. Please call or visit the office."
+    ),
+    "pull_not_allowed": _l("Your role does not allow taking conversations from the queue."),
+    "supervisors_only": _l("Only supervisors can see this."),
 }
 
 

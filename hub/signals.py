@@ -19,3 +19,7 @@ offer_withdrawn = _signals.signal("offer-withdrawn")
 queue_positions = _signals.signal("queue-positions")
 # sender: the User (clerk) whose presence changed
 presence_changed = _signals.signal("presence-changed")
+# sender: the Interaction; kwargs: kind, and what the supervisors should read
+supervisor_alert = _signals.signal("supervisor-alert")
+# sender: the app; kwargs: snapshot (hub.supervisor.wallboard, throttled across processes)
+wallboard_updated = _signals.signal("wallboard-updated")

@@ -14,7 +14,9 @@ from pathlib import Path
 import redis
 
 _LUA = Path(__file__).with_name("lua")
-_SCRIPTS = ("dispatch", "accept", "claim", "withdraw", "release", "set_clerk", "remove")
+_SCRIPTS = (
+    "dispatch", "accept", "claim", "withdraw", "release", "set_clerk", "remove", "offer_to",
+)
 BUILT_MARKER = "built"
 
 
@@ -116,6 +118,11 @@ class Router:
             offers += self.dispatch(department)
         return offers
 
+    def offer_to(self, interaction_id: int, clerk_id: int, department: str, score: int) -> bool:
+        """Offer straight to a named clerk if they can take it now; False otherwise."""
+        return self._run("offer_to", interaction_id, clerk_id, department, now_ms(),
+                         self.offer_ttl_ms, score) == 1
+
     def accept(self, interaction_id: int, clerk_id: int) -> bool:
         """True for exactly one caller: the clerk the open offer names."""
         return self._run("accept", interaction_id, clerk_id) == 1
@@ -163,6 +170,13 @@ class Router:
 
     def clerk_offers(self, clerk_id: int) -> list[int]:
         return [int(i) for i in self.redis.smembers(self._key("clerk", clerk_id, "offers"))]
+
+    def count_lapse(self, clerk_id: int) -> int:
+        """One more offer the clerk let lapse in a row; returns the run's length."""
+        return self.redis.hincrby(self._key("clerk", clerk_id), "lapses", 1)
+
+    def reset_lapses(self, clerk_id: int) -> None:
+        self.redis.hdel(self._key("clerk", clerk_id), "lapses")
 
     def clerk_status(self, clerk_id: int) -> str:
         return self.redis.hget(self._key("clerk", clerk_id), "status") or "offline"

@@ -20,6 +20,8 @@ from hub.errors import InvalidInput
 from hub.extensions import db, socketio
 from hub.interactions import routing, service
 from hub.interactions.models import Interaction, Message
+from hub.interactions.transfer import transfer, transfer_targets
+from hub.moderation.service import end_as_abusive
 from hub.queue import router
 
 NAMESPACE = "/staff"
@@ -133,6 +135,8 @@ def on_claim(data: dict) -> dict:
 def on_waiting(data: dict) -> dict:
     """The waiting list of the clerk's departments, for picking (pull)."""
     me = _me()
+    if not routing.pull_allowed(me):
+        raise InvalidInput("pull_not_allowed")
     waiting = []
     for code in me.department_codes:
         for interaction_id in router().waiting(code)[:50]:
@@ -167,6 +171,24 @@ def on_reply(data: dict) -> dict:
 def on_note(data: dict) -> dict:
     message = service.add_note(_interaction(data), _me(), data.get("body"))
     return {"message": payloads.message(message, staff=True)}
+
+
+@staff_event
+def on_transfer_targets(data: dict) -> dict:
+    return transfer_targets(_me())
+
+
+@staff_event
+def on_transfer(data: dict) -> dict:
+    interaction = transfer(_interaction(data), _me(), str(data.get("department") or ""),
+                           data.get("clerk_id") or None, data.get("note"))
+    return {"interaction": payloads.interaction(interaction)}
+
+
+@staff_event
+def on_abusive(data: dict) -> dict:
+    block = end_as_abusive(_interaction(data), _me(), data.get("reason"))
+    return {"blocked": block is not None}
 
 
 @staff_event
@@ -220,13 +242,19 @@ def _on_presence_changed(clerk: User) -> None:
                   to=clerk_room(clerk.id), namespace=NAMESPACE)
 
 
+def _on_supervisor_alert(interaction: Interaction, kind: str, **details: str) -> None:
+    socketio.emit("alert", {"kind": kind, "interaction_id": interaction.id, **details},
+                  to="supervisors", namespace=NAMESPACE)
+
+
 def init_app(app: Flask) -> None:
     socketio.on_event("connect", on_connect, namespace=NAMESPACE)
     handlers = {
         "hello": on_hello, "heartbeat": on_heartbeat, "presence": on_presence,
         "accept": on_accept, "decline": on_decline, "claim": on_claim, "waiting": on_waiting,
         "open": on_open, "reply": on_reply, "note": on_note, "typing": on_typing,
-        "close": on_close,
+        "close": on_close, "transfer_targets": on_transfer_targets, "transfer": on_transfer,
+        "abusive": on_abusive,
     }
     for event, handler in handlers.items():
         socketio.on_event(event, handler, namespace=NAMESPACE)
@@ -235,3 +263,4 @@ def init_app(app: Flask) -> None:
     signals.message_added.connect(_on_message_added, weak=False)
     signals.interaction_changed.connect(_on_interaction_changed, weak=False)
     signals.presence_changed.connect(_on_presence_changed, weak=False)
+    signals.supervisor_alert.connect(_on_supervisor_alert, weak=False)

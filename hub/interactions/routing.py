@@ -39,14 +39,14 @@ def enqueue(interaction: Interaction) -> None:
 
 
 def dispatch(department: str) -> list[Offer]:
-    return _record_offers(router().dispatch(department))
+    return record_offers(router().dispatch(department))
 
 
 def dispatch_for_clerk(clerk_id: int) -> list[Offer]:
-    return _record_offers(router().dispatch_for_clerk(clerk_id))
+    return record_offers(router().dispatch_for_clerk(clerk_id))
 
 
-def _record_offers(offers: list[Offer]) -> list[Offer]:
+def record_offers(offers: list[Offer], rule: str = "oldest_first_longest_idle") -> list[Offer]:
     """Tell each clerk of the offer Redis made, then write it to the record.
 
     Redis has already decided atomically, so the clerk hears first and the commit (an
@@ -70,8 +70,8 @@ def _record_offers(offers: list[Offer]) -> list[Offer]:
             .values(state="offered")
         )
         if result.rowcount:
-            record(interaction, "offered", "system", clerk_id=offer.clerk_id,
-                   rule="oldest_first_longest_idle", department=offer.department)
+            record(interaction, "offered", "system", clerk_id=offer.clerk_id, rule=rule,
+                   department=offer.department)
     db.session.commit()
     return [offer for _, offer in made]
 
@@ -92,18 +92,33 @@ def withdraw_offer(interaction_id: int, reason: str) -> int | None:
         record(interaction, "requeued", "system", reason=reason)
     db.session.commit()
     signals.offer_withdrawn.send(interaction_id, clerk_id=clerk_id, reason=reason)
+    if reason == "lapsed":
+        _count_lapse(clerk_id)
     return clerk_id
+
+
+def _count_lapse(clerk_id: int) -> None:
+    """A clerk who lets several offers in a row lapse is set away, so nobody waits on them."""
+    if router().count_lapse(clerk_id) < current_app.config["MAX_LAPSED_OFFERS"]:
+        return
+    clerk = db.session.get(User, clerk_id)
+    if clerk is not None and clerk.presence == "available":
+        record(None, "set_away", "system", clerk_id=clerk_id, reason="offers_lapsed")
+        set_presence(clerk, "away", by_system=True)
 
 
 def accept(interaction_id: int, clerk: User) -> Interaction:
     """The offered clerk takes the conversation; anyone else is refused."""
     if not router().accept(interaction_id, clerk.id):
         raise InvalidInput("offer_gone")
+    router().reset_lapses(clerk.id)
     return _assign(interaction_id, clerk, "accepted", ("offered", "queued"))
 
 
 def claim(interaction_id: int, clerk: User) -> Interaction:
     """Pull a waiting conversation from the list; exactly one clerk can win it."""
+    if not pull_allowed(clerk):
+        raise InvalidInput("pull_not_allowed")
     interaction = db.session.get(Interaction, interaction_id)
     if interaction is None or interaction.state != "queued":
         raise InvalidInput("offer_gone")
@@ -116,6 +131,10 @@ def claim(interaction_id: int, clerk: User) -> Interaction:
                 raise InvalidInput("at_capacity")
         raise InvalidInput("offer_gone")
     return _assign(interaction_id, clerk, "claimed", ("queued",))
+
+
+def pull_allowed(clerk: User) -> bool:
+    return current_app.config["ALLOW_PULL"] and clerk.role in current_app.config["PULL_ROLES"]
 
 
 def _assign(interaction_id: int, clerk: User, how: str, from_states: tuple[str, ...]) -> Interaction:
@@ -146,9 +165,15 @@ def _assign(interaction_id: int, clerk: User, how: str, from_states: tuple[str, 
     return interaction
 
 
-def set_presence(clerk: User, status: str) -> list[Offer]:
-    """Available, on a break or offline; leaving 'available' hands back open offers."""
-    if status not in PRESENCE:
+CLERK_CHOSEN_PRESENCE = ("available", "break", "after_call_work", "offline")
+
+
+def set_presence(clerk: User, status: str, by_system: bool = False) -> list[Offer]:
+    """Available, break, after-call work or offline ("away" only by the router).
+
+    Leaving 'available' hands back open offers to the queue at once.
+    """
+    if status not in (PRESENCE if by_system else CLERK_CHOSEN_PRESENCE):
         raise InvalidInput("bad_presence")
     previous = clerk.presence
     clerk.presence = status
@@ -168,6 +193,7 @@ def clerk_seen(clerk: User) -> None:
     """A console is open: register the clerk in Redis (again, after a rebuild) and route."""
     router().set_clerk(seat(clerk))
     router().clerk_seen(clerk.id)
+    router().redis.hdel(router().prefix + f"clerk:{clerk.id}", "gone_at")
     if clerk.presence == "available":
         dispatch_for_clerk(clerk.id)
 
@@ -199,7 +225,7 @@ def sweep() -> dict[str, int]:
     Rebuilds Redis if it was emptied, takes back lapsed offers, sets clerks whose console
     went quiet offline, routes every department and pushes queue positions.
     """
-    counts = {"rebuilt": 0, "lapsed": 0, "offline": 0, "offered": 0}
+    counts = {"rebuilt": 0, "lapsed": 0, "offline": 0, "offered": 0, "returned": 0}
     if not router().is_built():
         counts["rebuilt"] = rebuild_queues()
     for interaction_id in router().expired_offers():
@@ -209,8 +235,13 @@ def sweep() -> dict[str, int]:
     for clerk_id in router().clerks_gone_since(now_ms() - grace_ms):
         clerk = db.session.get(User, clerk_id)
         if clerk is not None and clerk.presence != "offline":
-            set_presence(clerk, "offline")
+            record(None, "set_offline", "system", clerk_id=clerk_id, reason="console_silent")
+            set_presence(clerk, "offline", by_system=True)
+            router().redis.hset(router().prefix + f"clerk:{clerk_id}", "gone_at", now_ms())
             counts["offline"] += 1
+    from hub.interactions.absence import return_conversations_of_absent_clerks
+
+    counts["returned"] = return_conversations_of_absent_clerks()
     for department in db.session.scalars(select(Department.code).where(Department.active)):
         counts["offered"] += len(dispatch(department))
     for department in router().take_dirty():

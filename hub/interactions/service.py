@@ -56,8 +56,16 @@ def open_interaction(
     resident_handle: str | None = None,
     first_message: str | None = None,
     public_only: bool = True,
+    device: str | None = None,
 ) -> Interaction:
-    """Create an interaction, queue it and route it; the resident's first words optional."""
+    """Create an interaction, queue it and route it; the resident's first words optional.
+
+    `device` is the resident's browser id or phone number; blocked ones are refused.
+    """
+    from hub.moderation.service import fingerprint, refuse_if_blocked
+
+    device_hash = fingerprint(device) if device else None
+    refuse_if_blocked(device_hash)
     department = find_department(department_code, public_only)
     name = (resident_name or "").strip() or None
     if name and len(name) > NAME_MAX:
@@ -71,6 +79,7 @@ def open_interaction(
         resident_name=name,
         resident_handle=resident_handle,
         resident_key=secrets.token_urlsafe(24),
+        resident_device=device_hash,
         state="queued",
         created_at=now,
         queued_at=now,

@@ -22,6 +22,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional
 from hub.accounts.models import Department
 from hub.errors import InvalidInput
 from hub.extensions import db, limiter
+from hub.hours import service as hours
 from hub.i18n import current_language
 from hub.interactions import service
 from hub.interactions.transcript import transcript_text
@@ -48,9 +49,15 @@ def home():
 @bp.get("/chat")
 def chat():
     embedded = request.args.get("embed") == "1"
-    return render_template(
-        "resident/chat.html", departments=public_departments(), embedded=embedded
-    )
+    language = current_language()
+    departments = public_departments()
+    # Shown when a closed department is chosen: the chat still takes a message.
+    closed_notes = {
+        d.code: hours.describe_next_opening(d, language) or ""
+        for d in departments if not hours.is_open(d)
+    }
+    return render_template("resident/chat.html", departments=departments,
+                           closed_notes=closed_notes, embedded=embedded)
 
 
 @bp.get("/city")

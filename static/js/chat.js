@@ -40,6 +40,24 @@
       hour: "2-digit", minute: "2-digit", timeZone: "Europe/Warsaw"
     }).format(new Date(iso));
   }
+  function deviceId() {
+    /* An anonymous id of this browser, so a clerk can block an abusive sender for a while. */
+    var id = localStorage.getItem("okienko.device");
+    if (!id) { id = clientId(); localStorage.setItem("okienko.device", id); }
+    return id;
+  }
+  $("department").addEventListener("change", function () {
+    var option = $("department").selectedOptions[0];
+    var note = $("department-closed");
+    if (option && option.dataset.closed) {
+      note.textContent = T.closed_now + " " +
+        (option.dataset.nextOpening ? fmt(T.opens, { when: option.dataset.nextOpening }) + " " : "") + T.leave_message;
+      note.hidden = false;
+    } else {
+      note.hidden = true;
+      note.textContent = "";
+    }
+  });
   function showAlert(text) { alertBox.textContent = text || ""; }
   function show(name) {
     Object.keys(sections).forEach(function (key) { sections[key].hidden = key !== name; });
@@ -91,7 +109,10 @@
     current = s;
     clerkName = s.clerk;
     var text = "";
-    if (s.state === "queued" || s.state === "offered") {
+    if ((s.state === "queued" || s.state === "offered") && s.closed) {
+      text = T.closed_now + " " + (s.next_opening ? fmt(T.opens, { when: s.next_opening }) + " " : "") +
+        T.leave_message;
+    } else if (s.state === "queued" || s.state === "offered") {
       text = fmt(T.queued, { position: s.position || 1 }) + " ";
       if (s.wait_seconds === null || s.wait_seconds === undefined) text += T.no_clerks;
       else if (s.wait_seconds < 60) text += T.wait_short;
@@ -146,7 +167,8 @@
     if (!department) { showAlert(T.unknown_department); $("department").focus(); return; }
     if (!$("consent").checked) { showAlert(T.consent_required); $("consent").focus(); return; }
     showAlert("");
-    call("start", { department: department, name: $("resident-name").value, consent: true })
+    call("start", { department: department, name: $("resident-name").value, consent: true,
+                    device: deviceId() })
       .then(function (answer) {
         if (!answer.ok) { showAlert(answer.error); return; }
         state = {};

@@ -120,6 +120,8 @@
   function showPresence(presence) {
     var radio = $("presence-" + presence);
     if (radio) radio.checked = true;
+    else document.querySelectorAll('input[name="presence"]').forEach(function (r) { r.checked = false; });
+    $("away-note").hidden = presence !== "away";
     $("no-offers").textContent = presence === "available" ? T.no_offers_available : T.no_offers_away;
   }
 
@@ -294,6 +296,87 @@
     });
   });
 
+  /* -- transfer and abusive contacts --------------------------------------------------- */
+
+  function fillTransferTargets() {
+    call("transfer_targets").then(function (answer) {
+      if (!answer.ok) return;
+      var departments = $("transfer-department");
+      var current = conversations[openId] || {};
+      departments.textContent = "";
+      answer.departments.forEach(function (d) {
+        var option = document.createElement("option");
+        option.value = d.code;
+        option.textContent = lang === "en" ? d.name_en : d.name_pl;
+        if (d.code === current.department) option.selected = true;
+        departments.appendChild(option);
+      });
+      var fillClerks = function () {
+        var clerks = $("transfer-clerk");
+        clerks.textContent = "";
+        var anyone = document.createElement("option");
+        anyone.value = "";
+        anyone.textContent = T.anyone;
+        clerks.appendChild(anyone);
+        answer.clerks.forEach(function (c) {
+          if (c.departments.indexOf(departments.value) < 0) return;
+          var option = document.createElement("option");
+          option.value = c.id;
+          option.textContent = c.name;
+          clerks.appendChild(option);
+        });
+      };
+      departments.onchange = fillClerks;
+      fillClerks();
+    });
+  }
+  $("transfer-box").addEventListener("toggle", function () {
+    if ($("transfer-box").open) fillTransferTargets();
+  });
+
+  function conversationGone(message) {
+    delete conversations[openId];
+    closeWorkspace();
+    renderConversations();
+    announce(message);
+    $("workspace-heading").focus();
+  }
+
+  $("transfer-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    call("transfer", {
+      interaction_id: openId, department: $("transfer-department").value,
+      clerk_id: $("transfer-clerk").value || null, note: $("transfer-note").value
+    }).then(function (answer) {
+      if (!answer.ok) { alertText(answer.error); return; }
+      alertText("");
+      $("transfer-note").value = "";
+      $("transfer-box").open = false;
+      conversationGone(T.transferred);
+    });
+  });
+
+  $("abuse-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var reason = $("abuse-reason").value.trim();
+    if (!reason) { alertText(T.reason_required); $("abuse-reason").focus(); return; }
+    call("abusive", { interaction_id: openId, reason: reason }).then(function (answer) {
+      if (!answer.ok) { alertText(answer.error); return; }
+      alertText("");
+      $("abuse-reason").value = "";
+      $("abuse-box").open = false;
+      conversationGone(T.ended_abusive);
+    });
+  });
+
+  socket.on("alert", function (a) {
+    if (!$("alerts")) return;
+    var item = document.createElement("li");
+    item.className = "item alert-item";
+    item.textContent = fmt(T.alert_abusive, { clerk: a.clerk, id: a.interaction_id, reason: a.reason });
+    $("alerts").prepend(item);
+  });
+
   /* -- live events ------------------------------------------------------------------------ */
 
   socket.on("connect", function () {
@@ -332,4 +415,7 @@
   });
 
   setInterval(function () { if (socket.connected) socket.emit("heartbeat", {}); }, 15000);
+
+  // What add-ons such as canned.js may use: the staff socket and the open conversation.
+  window.okienkoConsole = { socket: socket, openId: function () { return openId; } };
 })();
