@@ -50,7 +50,9 @@ def setup_router(url: str, prefix: str) -> None:
     for clerk in range(1, CLERKS + 1):
         seat = ClerkSeat(clerk, "available", CAPACITY, tuple(rng.sample(DEPARTMENTS, 3)))
         router.set_clerk(seat)
-        router.redis.sadd(f"{prefix}clerk:{clerk}:active", *[f"-{clerk}{k}" for k in range(3)])
+        held = [f"-{clerk}{k}" for k in range(CAPACITY)]
+        router.redis.sadd(f"{prefix}clerk:{clerk}:active", *held)
+        router.redis.hset(f"{prefix}clerk:{clerk}:load", mapping=dict.fromkeys(held, 1))
         router.set_clerk(seat)
     pipe = router.redis.pipeline()
     for n in range(WAITING):

@@ -1,4 +1,4 @@
-"""Work a web process does besides answering: the periodic routing sweep."""
+"""Work a web process does besides answering: the periodic routing sweep (and wallboard push)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from flask import Flask
 
 from hub.extensions import socketio
 from hub.interactions import routing
+from hub.supervisor import wallboard
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +22,7 @@ def start_sweeper(app: Flask) -> None:
             try:
                 with app.app_context():
                     routing.sweep()
+                    wallboard.push_if_due()  # throttled: waits on the wallboard tick up
             except Exception:  # a failed pass must not stop the next one
                 log.exception("routing sweep failed")
             socketio.sleep(interval)

@@ -12,6 +12,7 @@ from hub.demo import load_demo, print_logins
 from hub.extensions import db
 from hub.interactions import routing
 from hub.queue import router
+from hub.supervisor import wallboard
 
 demo = AppGroup("demo", help="Demo data.")
 queue = AppGroup("queue", help="The routing queue in Redis.")
@@ -43,6 +44,7 @@ def queue_run_router(interval: float) -> None:
     """Sweep forever (the Procfile's router process)."""
     while True:
         routing.sweep()
+        wallboard.push_if_due()
         db.session.remove()
         time.sleep(interval)
 

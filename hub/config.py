@@ -70,6 +70,11 @@ class Config:
         # An offline clerk's accepted conversations go back to the queue after this long.
         self.REASSIGN_AFTER_SECONDS = _int("REASSIGN_AFTER_SECONDS", 300)
         self.ABUSE_BLOCK_HOURS = _int("ABUSE_BLOCK_HOURS", 24)
+        # Answer targets per channel, in seconds; a channel not listed uses its department's
+        # target (Department.sla_seconds). The queue offers the earliest due contact first.
+        self.CHANNEL_SLA_SECONDS = {"form": 24 * 3600, "sms": 30 * 60, "callback": 0}
+        # Capacity a contact takes from a clerk: 1 unit; "exclusive" takes all of it.
+        self.EXCLUSIVE_CHANNELS = ("callback",)
 
         self.MESSAGE_MAX_CHARS = _int("MESSAGE_MAX_CHARS", 2000)
         self.RESIDENT_TOKEN_MAX_AGE = _int("RESIDENT_TOKEN_MAX_AGE", 30 * 24 * 3600)

@@ -18,6 +18,8 @@ _SCRIPTS = (
     "dispatch", "accept", "claim", "withdraw", "release", "set_clerk", "remove", "offer_to",
 )
 BUILT_MARKER = "built"
+# Capacity units a contact takes: a chat 1; EXCLUSIVE takes a clerk's whole capacity (a call).
+EXCLUSIVE = 1000
 
 
 def now_ms() -> int:
@@ -40,6 +42,7 @@ class ClerkSeat:
     capacity: int
     departments: tuple[str, ...]
     active: tuple[int, ...] = ()
+    weights: tuple[int, ...] = ()  # capacity units of each active contact (default 1)
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,7 @@ class Waiting:
     interaction_id: int
     department: str
     score: int
+    weight: int = 1
 
 
 class Router:
@@ -70,9 +74,16 @@ class Router:
 
     # -- the waiting queue -------------------------------------------------------------
 
-    def enqueue(self, interaction_id: int, department: str, score: int | None = None) -> None:
-        """Put an interaction in its department's queue; a lower score waits less."""
+    def enqueue(
+        self, interaction_id: int, department: str, score: int | None = None, weight: int = 1
+    ) -> None:
+        """Put an interaction in its department's queue; a lower score is offered first.
+
+        `weight` is the capacity it takes from a clerk (EXCLUSIVE: all of it).
+        """
         pipe = self.redis.pipeline()
+        if weight != 1:
+            pipe.hset(self._key("weight"), str(interaction_id), weight)
         pipe.zadd(self._key("queue", department), {str(interaction_id): score or now_ms()}, nx=True)
         pipe.sadd(self._key("dirty"), department)
         pipe.execute()
@@ -234,12 +245,15 @@ class Router:
                 self.redis.delete(key)
         count = 0
         for item in waiting:
-            self.enqueue(item.interaction_id, item.department, item.score)
+            self.enqueue(item.interaction_id, item.department, item.score, item.weight)
             count += 1
         for seat in clerks:
             self.set_clerk(seat)
-            for interaction_id in seat.active:
+            weights = seat.weights or (1,) * len(seat.active)
+            for interaction_id, weight in zip(seat.active, weights, strict=True):
                 self.redis.sadd(self._key("clerk", seat.clerk_id, "active"), str(interaction_id))
+                self.redis.hset(self._key("clerk", seat.clerk_id, "load"), str(interaction_id),
+                                min(weight, seat.capacity))
             self.set_clerk(seat)
         self.redis.set(self._key(BUILT_MARKER), now_ms())
         return count
@@ -247,4 +261,4 @@ class Router:
     def _is_routing_key(self, key: str) -> bool:
         kind = key[len(self.prefix):].split(":", 1)[0]
         return kind in {"queue", "free", "staffed", "offer", "offers", "clerk", "clerks", "dirty",
-                        BUILT_MARKER}
+                        "weight", BUILT_MARKER}

@@ -22,7 +22,7 @@ from hub.interactions.events import record
 from hub.interactions.models import Interaction, Message
 from hub.queue import router
 from queueing.estimate import estimate_wait
-from queueing.router import ClerkSeat, Offer, Waiting, now_ms
+from queueing.router import EXCLUSIVE, ClerkSeat, Offer, Waiting, now_ms
 
 log = logging.getLogger(__name__)
 
@@ -31,9 +31,25 @@ def seat(clerk: User, status: str | None = None) -> ClerkSeat:
     return ClerkSeat(clerk.id, status or clerk.presence, clerk.capacity, clerk.department_codes)
 
 
+def weight(channel: str) -> int:
+    """Chat-like contacts share a clerk; a call takes the whole clerk."""
+    return EXCLUSIVE if channel in current_app.config["EXCLUSIVE_CHANNELS"] else 1
+
+
+def due_score(channel: str, department: Department, queued_ms: int) -> int:
+    """Place in the queue: when the contact falls due (queued + the channel's target).
+
+    Within one channel and department this is plain oldest first; across channels a live
+    chat due in two minutes goes before a form message due tomorrow.
+    """
+    target = current_app.config["CHANNEL_SLA_SECONDS"].get(channel, department.sla_seconds)
+    return queued_ms + target * 1000
+
+
 def enqueue(interaction: Interaction) -> None:
     """Put a committed, queued interaction in Redis and route its department at once."""
-    router().enqueue(interaction.id, interaction.department.code, interaction.queue_score)
+    router().enqueue(interaction.id, interaction.department.code, interaction.queue_score,
+                     weight(interaction.channel))
     dispatch(interaction.department.code)
     publish_positions(interaction.department.code)
 
@@ -261,20 +277,21 @@ def rebuild_queues() -> int:
             record(interaction, "requeued", "system", reason="queue_rebuilt")
         db.session.commit()
         waiting = [
-            Waiting(i.id, i.department.code, i.queue_score)
+            Waiting(i.id, i.department.code, i.queue_score, weight(i.channel))
             for i in db.session.scalars(
                 select(Interaction).where(Interaction.state == "queued").order_by(Interaction.id)
             )
         ]
         seats = []
         for clerk in db.session.scalars(select(User).where(User.active.is_(True))):
-            active = db.session.scalars(
-                select(Interaction.id).where(
+            held = db.session.execute(
+                select(Interaction.id, Interaction.channel).where(
                     Interaction.clerk_id == clerk.id, Interaction.state == "assigned"
                 )
-            )
+            ).all()
             seats.append(ClerkSeat(clerk.id, clerk.presence, clerk.capacity,
-                                   clerk.department_codes, tuple(active)))
+                                   clerk.department_codes, tuple(i for i, _ in held),
+                                   tuple(weight(c) for _, c in held)))
         count = router().rebuild(waiting, seats)
         for s in seats:
             if s.status != "offline":

@@ -83,7 +83,7 @@ def open_interaction(
         state="queued",
         created_at=now,
         queued_at=now,
-        queue_score=int(now.timestamp() * 1000),
+        queue_score=routing.due_score(channel, department, int(now.timestamp() * 1000)),
     )
     db.session.add(interaction)
     db.session.flush()

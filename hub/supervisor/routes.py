@@ -1,4 +1,4 @@
-"""Supervisors: live queues and the log of interactions with their timelines."""
+"""Supervisors: live queues, the wallboard and the log of interactions with their timelines."""
 
 from __future__ import annotations
 
@@ -7,11 +7,14 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from hub.accounts.models import Department, User
+from hub.clock import utcnow
 from hub.extensions import db
+from hub.i18n import current_language
 from hub.interactions.events import record
 from hub.interactions.models import Interaction, InteractionEvent
 from hub.queue import router
 from hub.security import role_required
+from hub.supervisor import wallboard
 
 bp = Blueprint("supervisor", __name__, url_prefix="/supervisor")
 PAGE_SIZE = 50
@@ -35,6 +38,18 @@ def index():
     ).all()
     return render_template("supervisor/index.html", queues=queues, clerks=clerks, loads=loads,
                            interactions=interactions, page=page, page_size=PAGE_SIZE)
+
+
+@bp.get("/live")
+@role_required("supervisor")
+def live():
+    """The wallboard: rendered whole here, then kept current over the staff socket."""
+    now = utcnow()
+    departments = db.session.scalars(select(Department).where(Department.active)).all()
+    return render_template(
+        "supervisor/live.html", board=wallboard.snapshot(now), now=now,
+        department_names={d.code: d.name(current_language()) for d in departments},
+    )
 
 
 @bp.get("/interactions/<int:interaction_id>")

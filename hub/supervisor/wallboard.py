@@ -8,6 +8,7 @@ Redis. A snapshot is a few aggregate queries, whatever the number of interaction
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -24,6 +25,7 @@ from hub.extensions import db
 from hub.interactions.models import CHANNELS, Interaction
 from hub.queue import router
 
+log = logging.getLogger(__name__)
 WAITING_STATES = ("queued", "offered")
 THROTTLE_KEY = "wallboard:pushed"
 
@@ -61,15 +63,23 @@ def snapshot(now: datetime | None = None) -> dict:
 
 def push_if_due() -> bool:
     """Announce a fresh snapshot (signals.wallboard_updated) unless one went out less than
-    WALLBOARD_PUSH_SECONDS ago from any process sharing this Redis; True if it did."""
+    WALLBOARD_PUSH_SECONDS ago from any process sharing this Redis; True if it did.
+
+    Called from routing's signals and periodic loops, so it never raises: a failure is
+    logged and the routing step that called it goes on.
+    """
     if not signals.wallboard_updated.receivers:
         return False
-    interval_ms = int(current_app.config["WALLBOARD_PUSH_SECONDS"] * 1000)
-    if interval_ms > 0:
-        claimed = router().redis.set(router().prefix + THROTTLE_KEY, "1", nx=True, px=interval_ms)
-        if not claimed:
+    try:
+        interval_ms = int(current_app.config["WALLBOARD_PUSH_SECONDS"] * 1000)
+        if interval_ms > 0 and not router().redis.set(
+            router().prefix + THROTTLE_KEY, "1", nx=True, px=interval_ms
+        ):
             return False
-    signals.wallboard_updated.send(current_app._get_current_object(), snapshot=snapshot())
+        signals.wallboard_updated.send(current_app._get_current_object(), snapshot=snapshot())
+    except Exception:
+        log.exception("wallboard push failed")
+        return False
     return True
 
 

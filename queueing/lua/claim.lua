@@ -2,12 +2,12 @@
 -- ARGV: prefix, interaction, clerk, department, now_ms. Returns 1 when taken, 0 otherwise.
 local iid, c, dept, now = ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
 local ck = clerk_key(c)
-local st = redis.call('HMGET', ck, 'status', 'capacity')
-local busy = redis.call('SCARD', ck .. ':active') + redis.call('SCARD', ck .. ':offers')
-if st[1] ~= 'available' or busy >= (tonumber(st[2]) or 0) then return 0 end
+local ok, units = fits(c, iid)
+if not ok then return 0 end
 if redis.call('SISMEMBER', ck .. ':depts', dept) == 0 then return 0 end
 if redis.call('ZREM', prefix .. 'queue:' .. dept, iid) == 0 then return 0 end
 redis.call('SADD', ck .. ':active', iid)
+redis.call('HSET', ck .. ':load', iid, units)
 redis.call('HSET', ck, 'last', now)
 refresh(c)
 mark_dirty(dept)

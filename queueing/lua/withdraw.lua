@@ -7,10 +7,12 @@ if not offer[1] then return false end
 local c, dept, score = offer[1], offer[2], offer[3]
 redis.call('DEL', prefix .. 'offer:' .. iid)
 redis.call('ZREM', prefix .. 'offers', iid)
-redis.call('SREM', clerk_key(c) .. ':offers', iid)
+unhold(c, iid)
 refresh(c)
 if requeue then
   redis.call('ZADD', prefix .. 'queue:' .. dept, score, iid)
   mark_dirty(dept)
+else
+  redis.call('HDEL', prefix .. 'weight', iid)
 end
 return c

@@ -9,7 +9,7 @@ import pytest
 
 from queueing import Router
 from queueing.connection import connect
-from queueing.router import ClerkSeat
+from queueing.router import EXCLUSIVE, ClerkSeat
 
 
 @pytest.fixture
@@ -116,3 +116,30 @@ def test_release_is_idempotent_and_frees_capacity(router):
     assert router.dispatch("registry") == []
     assert router.release(1, 1) and not router.release(1, 1)
     assert [o.interaction_id for o in router.dispatch("registry")] == [2]
+
+
+def test_a_call_waits_for_a_clerk_with_nothing_else_and_then_takes_all_of_them(router):
+    """Does an exclusive contact (a call) go only to an idle clerk and fill them up?"""
+    seat(router, 1, capacity=3)
+    seat(router, 2, capacity=3)
+    router.enqueue(1, "registry", score=1)                      # a chat, to clerk 1
+    [chat] = router.dispatch("registry", limit=1)
+    router.enqueue(2, "registry", score=2, weight=EXCLUSIVE)    # a call
+    router.enqueue(3, "registry", score=3)                      # another chat
+    offers = {o.interaction_id: o.clerk_id for o in router.dispatch("registry")}
+    busy_clerk = chat.clerk_id
+    idle_clerk = 2 if busy_clerk == 1 else 1
+    assert offers[2] == idle_clerk                              # the call went to the idle one
+    assert offers[3] == busy_clerk                              # who is now full: the chat
+    assert router.accept(2, idle_clerk)                         # went to the other clerk
+    router.enqueue(4, "registry", score=4)                      # the call's clerk is full,
+    assert [(o.interaction_id, o.clerk_id) for o in router.dispatch("registry")] == \
+        [(4, busy_clerk)]                                       # the other has one place left
+
+
+def test_the_earliest_due_contact_is_offered_first(router):
+    """Scores are due times: a chat due sooner goes before an older form message."""
+    seat(router, 1, capacity=1)
+    router.enqueue(10, "registry", score=1_000 + 86_400_000)   # a form, queued first
+    router.enqueue(11, "registry", score=5_000 + 120_000)      # a chat, queued later
+    assert [o.interaction_id for o in router.dispatch("registry")] == [11]
