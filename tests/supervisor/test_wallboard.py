@@ -68,7 +68,7 @@ def test_snapshot_of_a_day_at_the_registry(app, registry_day):
     """Are waiting, longest wait, today's counts and the SLA share exactly as defined?"""
     with app.app_context():
         ref = wallboard.start_of_local_day(utcnow()) + timedelta(hours=12)
-    ids = registry_day(ref)
+    registry_day(ref)
     with app.app_context():
         board = wallboard.snapshot(now=ref)
     departments = {d["code"]: d for d in board["departments"]}
@@ -97,7 +97,6 @@ def test_snapshot_of_a_day_at_the_registry(app, registry_day):
     assert registry["code"] == "registry"
     assert (registry["total"]["counted"], registry["total"]["sla_percent"]) == (5, 20)
     assert registry["total"]["longest_wait"] == 360
-    assert set(ids) >= {"waiting", "fresh"}
 
 
 def test_the_day_starts_at_midnight_in_warsaw(app):
