@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+from datetime import time
 
 from sqlalchemy import select
 
 from hub.accounts.models import Department, User
 from hub.canned.models import CannedResponse
 from hub.extensions import db
+from hub.hours.models import DepartmentHours
 
 DEPARTMENTS = [
     ("registry", "Urząd Stanu Cywilnego", "Civil registry (births, marriages, deaths)", True),
@@ -85,8 +87,29 @@ def load_demo(capacity: int = 3) -> list[tuple[str, str, str]]:
             db.session.add(user)
         logins.append((email, role, demo_password()))
     _load_canned(by_code)
+    _load_hours(by_code)
     db.session.commit()
     return logins
+
+
+# Office-type departments keep office hours; the others answer chat at any time, so the
+# demo shows both. Weekday 0 is Monday.
+HOURS = {
+    "vehicles": [(d, time(8), time(16)) for d in range(5)],
+    "taxes": [(0, time(8), time(17))] + [(d, time(8), time(15, 30)) for d in range(1, 5)],
+}
+
+
+def _load_hours(by_code: dict[str, Department]) -> None:
+    for code, ranges in HOURS.items():
+        department = by_code[code]
+        if department.id is None:
+            db.session.flush()
+        if db.session.scalar(select(DepartmentHours.id).where(
+                DepartmentHours.department_id == department.id).limit(1)) is None:
+            db.session.add_all(DepartmentHours(department_id=department.id, weekday=day,
+                                               opens=opens, closes=closes)
+                               for day, opens, closes in ranges)
 
 
 def _load_canned(by_code: dict[str, Department]) -> None:

@@ -183,16 +183,18 @@ def _validated(answer: CannedResponse | None, department_id: object, language: o
                shortcut: object, title: object, body: object) -> dict:
     """The cleaned fields, or InvalidAnswer listing every field that is not acceptable."""
     problems: dict[str, InvalidInput] = {}
-    department = _department(department_id)
-    if department is False:
-        problems["department_id"] = InvalidInput("canned_department")
+    department = None
+    try:
+        department = _department(department_id)
+    except InvalidInput as refused:
+        problems["department_id"] = refused
     language = language if language in current_app.config["LANGUAGES"] else None
     if language is None:
         problems["language"] = InvalidInput("canned_language")
     shortcut = _text(shortcut)
     if not (len(shortcut) <= SHORTCUT_MAX and _SHORTCUT.fullmatch(shortcut)):
         problems["shortcut"] = InvalidInput("canned_shortcut", limit=SHORTCUT_MAX)
-    elif department is not False and language and _taken(answer, department, language, shortcut):
+    elif not problems and _taken(answer, department, language, shortcut):
         problems["shortcut"] = InvalidInput("canned_shortcut_taken")
     title, body = _text(title), _text(body)
     if not title:
@@ -213,15 +215,17 @@ def _text(value: object) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def _department(department_id: object) -> Department | None | bool:
-    """None for every department, the department, or False when there is no such one."""
+def _department(department_id: object) -> Department | None:
+    """The active department with this id, or None (every department) for an empty one."""
     if department_id in (None, ""):
         return None
     try:
         department = db.session.get(Department, int(department_id))
     except (TypeError, ValueError):
-        return False
-    return department if department is not None and department.active else False
+        department = None
+    if department is None or not department.active:
+        raise InvalidInput("canned_department")
+    return department
 
 
 def _taken(answer: CannedResponse | None, department: Department | None, language: str,

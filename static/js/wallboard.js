@@ -12,7 +12,7 @@
   var T = JSON.parse(document.getElementById("wallboard-i18n").textContent);
   var lang = root.dataset.lang;
   var $ = function (id) { return document.getElementById(id); };
-  var FIELDS = ["waiting", "longest_wait", "offered", "answered", "sla"];
+  var FIELDS = ["waiting", "longest_wait", "sla", "offered", "answered"];  // column order
   var lastAt = "";
   var timeFormat = new Intl.DateTimeFormat(lang === "en" ? "en-GB" : "pl-PL", {
     hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23",
@@ -119,7 +119,7 @@
   function fillClerk(tr, c) {
     setText(tr.querySelector("th"), c.name);
     setText(tr.querySelector('[data-field="presence"]'), T.presence[c.presence] || c.presence);
-    setText(tr.querySelector('[data-field="load"]'), c.active + " / " + c.capacity);
+    setText(tr.querySelector('[data-field="load"]'), c.active + "\u00a0/\u00a0" + c.capacity);
     setText(tr.querySelector('[data-field="departments"]'),
       c.departments.map(function (code) { return T.department[code] || code; }).join(", "));
   }
@@ -141,9 +141,14 @@
   socket.on("connect", function () {
     setText($("wallboard-connection"), "");
     socket.timeout(10000).emit("wallboard", {}, function (err, answer) {
-      if (!err && answer && answer.ok) render(answer);
+      if (err || !answer || !answer.ok) return;
+      render(answer);
+      root.dataset.live = "1";   // subscribed: pushed snapshots follow
     });
   });
-  socket.on("disconnect", function () { setText($("wallboard-connection"), T.disconnected); });
+  socket.on("disconnect", function () {
+    delete root.dataset.live;
+    setText($("wallboard-connection"), T.disconnected);
+  });
   socket.on("wallboard", render);
 }());

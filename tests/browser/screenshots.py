@@ -165,6 +165,29 @@ def session(browser, url: str, size: str, viewport: dict, out: Path) -> None:
     resident.context.close()
 
 
+def wallboard(browser, url: str, size: str, viewport: dict, out: Path) -> None:
+    """The supervisor's wallboard, with residents waiting in two departments."""
+    residents = []
+    for department in ("registry", "taxes", "registry"):
+        resident = new_page(browser, url, viewport)
+        resident.goto("/chat")
+        resident.select_option("#department", department)
+        resident.check("#consent")
+        resident.locator("#start-form button[type=submit]").click()
+        expect(resident.locator("#queue-status")).not_to_be_empty()
+        residents.append(resident)
+    board = new_page(browser, url, viewport)
+    board.goto("/login?next=/supervisor/live")
+    board.fill("#email", "ewa@okienko.local")
+    board.fill("#password", PASSWORD)
+    board.locator("main form button[type=submit]").click()
+    board.wait_for_url("**/supervisor/live")
+    expect(board.locator("#wallboard")).to_have_attribute("data-live", "1")
+    shoot(board, out, "supervisor-wallboard", size)
+    for page in (board, *residents):
+        page.context.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "screenshots")
@@ -177,6 +200,8 @@ def main() -> None:
         try:
             for size, viewport in VIEWPORTS.items():
                 session(browser, url, size, viewport, args.out)
+            for size, viewport in VIEWPORTS.items():  # last: its residents stay in the queue
+                wallboard(browser, url, size, viewport, args.out)
         finally:
             browser.close()
 

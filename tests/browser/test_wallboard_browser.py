@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import check_axe, sign_in, start_chat
-from tests.conftest import EWA
+from tests.browser.conftest import check_axe, start_chat
+from tests.conftest import EWA, PASSWORD
 
 REGISTRY_WAITING = '#department-registry tr[data-channel="webchat"] [data-field="waiting"]'
 
 
 def open_wallboard(contexts, url: str, **options):
+    """Ewa signs in through /login and lands on the wallboard."""
     page = contexts.new_page(url, **options)
-    sign_in(page, EWA)
-    page.goto("/supervisor/live")
+    page.goto("/login?next=/supervisor/live")
+    page.fill("#email", EWA)
+    page.fill("#password", PASSWORD)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url("**/supervisor/live")
     expect(page.locator("#department-registry")).to_be_visible()
     return page
 
@@ -21,6 +25,7 @@ def open_wallboard(contexts, url: str, **options):
 def test_wallboard_counts_a_new_chat_without_reload_and_passes_axe(hub, contexts):
     board = open_wallboard(contexts, hub.url)               # under the hub's real CSP
     expect(board.locator("#department-registry tbody tr")).to_have_count(0)
+    expect(board.locator("#wallboard")).to_have_attribute("data-live", "1")   # subscribed
     board.evaluate("() => { window.notReloaded = true; }")
 
     resident = contexts.new_page(hub.url)

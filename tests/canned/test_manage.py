@@ -128,11 +128,13 @@ def test_bad_input_is_refused_next_to_the_field_and_changes_nothing(app):
     assert "already uses this shortcut" in taken.get_data(as_text=True)
 
     edit = ewa.post(f"/supervisor/canned/{godziny}?lang=en",
-                    data={**VALID, "shortcut": "x" * 41, "body": "", "language": "de"})
+                    data={**VALID, "shortcut": "x" * 41, "body": "", "language": "de",
+                          "department_id": "999999"})
     assert edit.status_code == 400
     page = edit.get_data(as_text=True)
     for message in ("The shortcut must have 1 to 40", "Please write the text of the answer.",
-                    "Please choose a language from the list."):
+                    "Please choose a language from the list.",
+                    "Please choose a department from the list."):
         assert message in page
 
     assert ewa.post("/supervisor/canned/999999/deactivate").status_code == 404

@@ -22,9 +22,11 @@ def test_transfer_to_a_department_keeps_the_place_and_tells_the_resident(app, re
     answer = emit(anna, "/staff", "transfer", {"interaction_id": interaction_id,
                                                "department": "vehicles", "note": "Sprawa CEPiK"})
     assert answer["ok"], answer
-    system_lines = [m["body"] for m in received(sio, "/chat", "message") if m["kind"] == "system"]
+    events = sio.get_received("/chat")
+    system_lines = [e["args"][0]["body"] for e in events
+                    if e["name"] == "message" and e["args"][0]["kind"] == "system"]
     assert any("przekazywana" in line for line in system_lines), system_lines
-    assert received(sio, "/chat", "status")[-1]["state"] == "queued"
+    assert [e["args"][0]["state"] for e in events if e["name"] == "status"][-1] == "queued"
 
     piotr = staff(PIOTR)
     emit(piotr, "/staff", "presence", {"status": "available"})

@@ -118,19 +118,19 @@ def test_the_page_shows_the_figures(app, registry_day):
     tables = parsed.tables
 
     head, *body, total = tables["department-registry"]
-    assert head == ["Channel", "Waiting now", "Longest wait", "Contacts today",
-                    "Answered today", "Answered in target"]
+    assert head == ["Channel", "Waiting now", "Longest wait", "Answered in target",
+                    "Contacts today", "Answered today"]
     assert len(body) == 1
     for row in (body[0], total):
-        waiting, longest, offered, answered, share = row[1:]
+        waiting, longest, share, offered, answered = row[1:]
         assert (waiting, offered, answered, share) == ("2", "6", "2", "25% (1 of 4)")
         assert longest in ("5:00", "5:01", "5:02")   # the page reads the real clock
     assert body[0][0] == "Web chat" and total[0] == "All channels"
     assert parsed.captions["department-registry"] == (
         "Civil registry (births, marriages, deaths), target: 1 min")
     assert parsed.captions["department-taxes"] == "Local taxes and fees, target: 2 min"
-    assert tables["department-taxes"][1] == ["All channels", "0", "0:00", "0", "0",
-                                             "—nothing counted yet"]
+    assert tables["department-taxes"][1] == ["All channels", "0", "0:00",
+                                             "—nothing counted yet", "0", "0"]
 
     assert tables["presence-counts"][1:] == [["Available", "0"], ["On a break", "1"],
                                              ["After-call work", "0"], ["Away", "0"],
@@ -149,7 +149,7 @@ def test_the_page_says_nothing_on_its_own(app):
     page = login(app, EWA).get("/supervisor/live").text
     assert "aria-live" not in page
     assert page.count('role="status"') == 1 and 'id="wallboard-connection"' in page
-    assert "<caption>" in page and 'scope="row"' in page and 'scope="col"' in page
+    assert "<caption" in page and 'scope="row"' in page and 'scope="col"' in page
 
 
 def test_the_wallboard_is_linked_for_supervisors_only(app):
