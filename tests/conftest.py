@@ -134,9 +134,15 @@ def emit(sio, namespace: str, event: str, data: dict | None = None) -> dict:
     return sio.emit(event, data or {}, namespace=namespace, callback=True)
 
 
+def drain(sio, namespace: str) -> list[tuple[str, dict]]:
+    """Every event received since the last call, as (name, payload), in order."""
+    return [(e["name"], e["args"][0] if isinstance(e["args"], list) else e["args"])
+            for e in sio.get_received(namespace)]
+
+
 def received(sio, namespace: str, name: str) -> list:
-    events = [e for e in sio.get_received(namespace) if e["name"] == name]
-    return [e["args"][0] if isinstance(e["args"], list) else e["args"] for e in events]
+    """Payloads of one event name (the others received meanwhile are dropped)."""
+    return [payload for event, payload in drain(sio, namespace) if event == name]
 
 
 class LiveHub:

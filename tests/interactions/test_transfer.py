@@ -2,7 +2,7 @@
 
 from hub.extensions import db
 from hub.interactions.models import Interaction, InteractionEvent, Message
-from tests.conftest import ANNA, EWA, PIOTR, emit, received
+from tests.conftest import ANNA, EWA, PIOTR, drain, emit, received
 
 
 def accepted_chat(resident, staff, department="registry", clerk_email=ANNA):
@@ -22,11 +22,10 @@ def test_transfer_to_a_department_keeps_the_place_and_tells_the_resident(app, re
     answer = emit(anna, "/staff", "transfer", {"interaction_id": interaction_id,
                                                "department": "vehicles", "note": "Sprawa CEPiK"})
     assert answer["ok"], answer
-    events = sio.get_received("/chat")
-    system_lines = [e["args"][0]["body"] for e in events
-                    if e["name"] == "message" and e["args"][0]["kind"] == "system"]
+    events = drain(sio, "/chat")
+    system_lines = [p["body"] for name, p in events if name == "message" and p["kind"] == "system"]
     assert any("przekazywana" in line for line in system_lines), system_lines
-    assert [e["args"][0]["state"] for e in events if e["name"] == "status"][-1] == "queued"
+    assert [p["state"] for name, p in events if name == "status"][-1] == "queued"
 
     piotr = staff(PIOTR)
     emit(piotr, "/staff", "presence", {"status": "available"})
