@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
+import sys
 
 from flask import Flask
 from flask_migrate import upgrade
@@ -47,6 +49,8 @@ def main() -> None:
 
     from hub.extensions import socketio
 
+    # SIGTERM ends the process like Ctrl+C, so atexit stops the embedded Redis server too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     app = create_web_app()
     prepare(app, demo=not args.no_demo)
     print(f"Okienko serves on http://{args.host}:{args.port}/", flush=True)

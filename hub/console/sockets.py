@@ -73,7 +73,9 @@ def on_connect(auth: Any = None) -> bool:
     join_room(clerk_room(me.id))
     if me.has_role("supervisor"):
         join_room("supervisors")
-    routing.clerk_seen(me)
+    # Only a working console makes its clerk present; a wallboard tab does not.
+    if isinstance(auth, dict) and auth.get("console"):
+        routing.clerk_seen(me)
     return True
 
 
@@ -95,6 +97,7 @@ def snapshot(me: User) -> dict:
 
 @staff_event
 def on_hello(data: dict) -> dict:
+    routing.clerk_seen(_me())  # the console says hello on every (re)connect
     return snapshot(_me())
 
 

@@ -41,7 +41,7 @@ class Interaction(db.Model):
     # Place in the queue (ms since epoch at first queueing); kept when an offer lapses.
     queue_score: Mapped[int] = mapped_column(BigInteger, default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    queued_at: Mapped[datetime | None]
+    queued_at: Mapped[datetime | None] = mapped_column(index=True)  # wallboard: today's contacts
     assigned_at: Mapped[datetime | None]
     first_response_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]

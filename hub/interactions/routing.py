@@ -42,8 +42,13 @@ def due_score(channel: str, department: Department, queued_ms: int) -> int:
     Within one channel and department this is plain oldest first; across channels a live
     chat due in two minutes goes before a form message due tomorrow.
     """
-    target = current_app.config["CHANNEL_SLA_SECONDS"].get(channel, department.sla_seconds)
-    return queued_ms + target * 1000
+    return queued_ms + answer_target(channel, department) * 1000
+
+
+def answer_target(channel: str, department: Department) -> int:
+    """Seconds within which a contact should be answered: its channel's target if one is
+    configured (CHANNEL_SLA_SECONDS), else its department's (Department.sla_seconds)."""
+    return current_app.config["CHANNEL_SLA_SECONDS"].get(channel, department.sla_seconds)
 
 
 def enqueue(interaction: Interaction) -> None:

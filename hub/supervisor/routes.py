@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, current_app, render_template, request
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -49,7 +50,19 @@ def live():
     return render_template(
         "supervisor/live.html", board=wallboard.snapshot(now), now=now,
         department_names={d.code: d.name(current_language()) for d in departments},
+        target_text=target_text,
+        channel_targets={channel: target_text(seconds) for channel, seconds
+                         in current_app.config["CHANNEL_SLA_SECONDS"].items()},
     )
+
+
+def target_text(seconds: int) -> str:
+    """An answer target for people: "target: 2 min", "target: 24 h", "target: 90 s"."""
+    if seconds >= 3600 and seconds % 3600 == 0:
+        return _("target: %(hours)s h", hours=seconds // 3600)
+    if seconds >= 60 and seconds % 60 == 0:
+        return _("target: %(minutes)s min", minutes=seconds // 60)
+    return _("target: %(seconds)s s", seconds=seconds)
 
 
 @bp.get("/interactions/<int:interaction_id>")

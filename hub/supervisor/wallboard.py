@@ -23,6 +23,7 @@ from hub.accounts.models import PRESENCE, Department, User
 from hub.clock import iso, utcnow
 from hub.extensions import db
 from hub.interactions.models import CHANNELS, Interaction
+from hub.interactions.routing import answer_target
 from hub.queue import router
 
 log = logging.getLogger(__name__)
@@ -132,9 +133,17 @@ def _waiting_now(session: Session) -> dict[tuple[int, str], tuple[int, datetime]
     return {(d, c): (count, oldest) for d, c, count, oldest in rows}
 
 
+def _target_sql():
+    """answer_target() for each row of a query joining Interaction and Department."""
+    per_channel = current_app.config["CHANNEL_SLA_SECONDS"]
+    if not per_channel:
+        return Department.sla_seconds
+    return case(per_channel, value=Interaction.channel, else_=Department.sla_seconds)
+
+
 def _today(session: Session, since: datetime, now: datetime) -> dict[tuple[int, str], tuple]:
     """(department id, channel) → (queued today, answered, in target, counted for the SLA)."""
-    target = Department.sla_seconds
+    target = _target_sql()
     answered = Interaction.assigned_at.is_not(None)
     in_target = and_(answered,
                      seconds_between(Interaction.queued_at, Interaction.assigned_at) <= target)
@@ -165,7 +174,8 @@ def _today(session: Session, since: datetime, now: datetime) -> dict[tuple[int, 
 
 def _department(department: Department, waiting: dict, today: dict, now: datetime) -> dict:
     channels = [
-        _row(c, waiting.get((department.id, c)), today.get((department.id, c)), now)
+        {**_row(c, waiting.get((department.id, c)), today.get((department.id, c)), now),
+         "target_seconds": answer_target(c, department)}
         for c in CHANNELS
         if (department.id, c) in waiting or (department.id, c) in today
     ]

@@ -14,7 +14,9 @@
   var lastTyping = 0;
   var typingTimer = null;
 
-  var socket = io("/staff", { query: { lang: lang }, transports: ["websocket", "polling"] });
+  // auth.console: this tab is a working console (a wallboard tab does not make a clerk present)
+  var socket = io("/staff", { query: { lang: lang }, auth: { console: true },
+                              transports: ["websocket", "polling"] });
 
   function fmt(template, values) {
     return template.replace(/\{(\w+)\}/g, function (_, key) { return values[key]; });

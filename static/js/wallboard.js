@@ -70,7 +70,12 @@
   }
   function newRow(channel) {
     var tr = el("tr", { "data-channel": channel });
-    tr.appendChild(el("th", { scope: "row" }, T.channel[channel] || channel));
+    var th = tr.appendChild(el("th", { scope: "row" }, T.channel[channel] || channel));
+    if (T.channel_target[channel]) {   // a channel with its own answer target names it
+      th.appendChild(el("span", { "class": "visually-hidden" }, ","));
+      th.appendChild(document.createTextNode(" "));
+      th.appendChild(el("span", { "class": "target" }, T.channel_target[channel]));
+    }
     FIELDS.forEach(function (field) { tr.appendChild(el("td", { "data-field": field })); });
     return tr;
   }

@@ -166,7 +166,7 @@ def session(browser, url: str, size: str, viewport: dict, out: Path) -> None:
 
 
 def wallboard(browser, url: str, size: str, viewport: dict, out: Path) -> None:
-    """The supervisor's wallboard, with residents waiting in two departments."""
+    """The supervisor's wallboard, with residents waiting in two departments and a form."""
     residents = []
     for department in ("registry", "taxes", "registry"):
         resident = new_page(browser, url, viewport)
@@ -176,6 +176,11 @@ def wallboard(browser, url: str, size: str, viewport: dict, out: Path) -> None:
         resident.locator("#start-form button[type=submit]").click()
         expect(resident.locator("#queue-status")).not_to_be_empty()
         residents.append(resident)
+    feedback = residents[0]                 # a form message too: its own 24 h target
+    feedback.goto("/accessibility")
+    feedback.fill("#message", "Przycisk wysyłania jest za mały na telefonie.")
+    feedback.locator("main form button[type=submit]").click()
+    expect(feedback.locator(".flash")).to_be_visible()
     board = new_page(browser, url, viewport)
     board.goto("/login?next=/supervisor/live")
     board.fill("#email", "ewa@okienko.local")

@@ -305,7 +305,7 @@ def test_live_regions_and_alerts(shared_hub, contexts):
     expect(alert).not_to_be_empty()
     expect(page.locator("#department")).to_be_focused()
 
-    page.select_option("#department", "vehicles")
+    page.select_option("#department", "residence")  # no opening hours: a position at any hour
     page.locator("#start-form button[type=submit]").click()
     expect(page.locator("#chat-alert")).to_be_empty()
     expect(page.locator("#queue-status")).to_contain_text("1")

@@ -5,10 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 from html.parser import HTMLParser
 
+from sqlalchemy import select
+
 from hub.clock import utcnow
+from hub.extensions import db
+from hub.interactions.models import Interaction
 from hub.supervisor import wallboard
 from tests.conftest import ANNA, EWA, login
-from tests.supervisor.conftest import clear_of_midnight
+from tests.supervisor.conftest import clear_of_midnight, set_times, start
 
 NO_FIGURES = {"waiting": 0, "longest_wait": 0, "offered": 0, "answered": 0, "in_target": 0,
               "counted": 0, "sla_percent": None}
@@ -74,7 +78,7 @@ def test_snapshot_of_a_day_at_the_registry(app, registry_day):
     departments = {d["code"]: d for d in board["departments"]}
     registry = departments["registry"]
     assert registry["sla_seconds"] == 60
-    assert registry["channels"] == [{"channel": "webchat", **REGISTRY}]
+    assert registry["channels"] == [{"channel": "webchat", "target_seconds": 60, **REGISTRY}]
     assert registry["total"] == REGISTRY
     assert departments["taxes"] == {"code": "taxes", "sla_seconds": 120, "channels": [],
                                     "total": NO_FIGURES}
@@ -97,6 +101,32 @@ def test_snapshot_of_a_day_at_the_registry(app, registry_day):
     assert registry["code"] == "registry"
     assert (registry["total"]["counted"], registry["total"]["sla_percent"]) == (5, 20)
     assert registry["total"]["longest_wait"] == 360
+
+
+def test_a_channel_with_its_own_target_is_measured_against_it(app, client, resident):
+    """A form message waiting 10 minutes is within its 24 h target; a chat is not within 2."""
+    sent = client.post("/accessibility", data={"message": "Przycisk jest za mały."})
+    assert sent.status_code in (200, 302), sent.text
+    chat = start(resident, "general")[1]["status"]["interaction_id"]
+    with app.app_context():
+        ref = wallboard.start_of_local_day(utcnow()) + timedelta(hours=12)
+        form = db.session.scalar(select(Interaction.id).where(Interaction.channel == "form"))
+        for interaction_id in (form, chat):
+            set_times(interaction_id, queued_at=ref - timedelta(minutes=10))
+        board = wallboard.snapshot(now=ref)
+    general = next(d for d in board["departments"] if d["code"] == "general")
+    rows = {row["channel"]: row for row in general["channels"]}
+    assert list(rows) == ["webchat", "form"]
+    assert rows["form"] == {"channel": "form", "target_seconds": 24 * 3600, "waiting": 1,
+                            "longest_wait": 600, "offered": 1, "answered": 0, "in_target": 0,
+                            "counted": 0, "sla_percent": None}
+    assert (rows["webchat"]["target_seconds"], rows["webchat"]["counted"],
+            rows["webchat"]["sla_percent"]) == (120, 1, 0)
+    assert (general["total"]["counted"], general["total"]["sla_percent"]) == (1, 0)
+
+    page = Tables(login(app, EWA).get("/supervisor/live?lang=en").text)
+    labels = [row[0] for row in page.tables["department-general"][1:-1]]
+    assert labels == ["Web chat", "Form, target: 24 h"]
 
 
 def test_the_day_starts_at_midnight_in_warsaw(app):
