@@ -15,6 +15,7 @@ from hub.queue import router
 from hub.supervisor import wallboard
 
 demo = AppGroup("demo", help="Demo data.")
+hours = AppGroup("hours", help="Departments' weekly opening hours.")
 queue = AppGroup("queue", help="The routing queue in Redis.")
 
 
@@ -49,6 +50,56 @@ def queue_run_router(interval: float) -> None:
         time.sleep(interval)
 
 
+@hours.command("show")
+def hours_show() -> None:
+    """Every department's hours."""
+    from sqlalchemy import select
+
+    from hub.accounts.models import Department
+    from hub.hours import spec
+    from hub.hours.models import DepartmentHours
+
+    for department in db.session.scalars(select(Department).order_by(Department.id)):
+        week: dict = {}
+        for row in db.session.scalars(select(DepartmentHours).where(
+                DepartmentHours.department_id == department.id)):
+            week.setdefault(row.weekday, []).append((row.opens, row.closes))
+        click.echo(f"{department.code:<12} {spec.render(week)}")
+
+
+@hours.command("set")
+@click.argument("department")
+@click.argument("weekly", required=False, default="")
+def hours_set(department: str, weekly: str) -> None:
+    """Replace a department's hours, e.g. "mo-fr 8:00-16:00; th 8:00-17:00".
+
+    With no WEEKLY the department answers around the clock. Public holidays are closed.
+    """
+    from sqlalchemy import delete, select
+
+    from hub.accounts.models import Department
+    from hub.hours import spec
+    from hub.hours.models import DepartmentHours
+    from hub.interactions.events import record
+
+    found = db.session.scalar(select(Department).where(Department.code == department))
+    if found is None:
+        raise click.BadParameter(f"no department {department!r}", param_hint="DEPARTMENT")
+    try:
+        week = spec.parse(weekly)
+    except spec.SpecError as error:
+        raise click.BadParameter(str(error), param_hint="WEEKLY") from None
+    db.session.execute(delete(DepartmentHours).where(DepartmentHours.department_id == found.id))
+    for day, ranges in week.items():
+        for opens, closes in ranges:
+            db.session.add(DepartmentHours(department_id=found.id, weekday=day,
+                                           opens=opens, closes=closes))
+    record(None, "hours_changed", "system", department=department, hours=spec.render(week))
+    db.session.commit()
+    click.echo(f"{department}: {spec.render(week)}")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(demo)
+    app.cli.add_command(hours)
     app.cli.add_command(queue)
