@@ -185,3 +185,15 @@ def check_axe(page, context: str = "", include: str | None = None) -> None:
         f"axe found {len(violations)} WCAG violation(s) on {context or page.url}:\n"
         + format_violations(violations)
     )
+
+
+def conversation(hub, contexts, **options):
+    """Anna (console) and Jan Kowalski (/chat) in an accepted registry conversation."""
+    clerk = contexts.new_page(hub.url, **options)
+    sign_in(clerk)
+    go_available(clerk)
+    resident = contexts.new_page(hub.url, **options)
+    resident.goto("/chat")
+    start_chat(resident, "registry", "Jan Kowalski")
+    accept_offer(clerk)
+    return clerk, resident

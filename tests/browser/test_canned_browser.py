@@ -6,22 +6,10 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import accept_offer, check_axe, go_available, sign_in, start_chat
+from tests.browser.conftest import check_axe, conversation
 from tests.conftest import EWA
 
 AXE_CONTEXT = {"bypass_csp": True}
-
-
-def conversation(hub, contexts, **options):
-    """Anna (console) and Jan Kowalski (/chat) in an accepted registry conversation."""
-    clerk = contexts.new_page(hub.url, **options)
-    sign_in(clerk)
-    go_available(clerk)
-    resident = contexts.new_page(hub.url, **options)
-    resident.goto("/chat")
-    start_chat(resident, "registry", "Jan Kowalski")
-    accept_offer(clerk)
-    return clerk, resident
 
 
 def test_clerk_inserts_a_canned_answer_with_the_keyboard(hub, contexts):

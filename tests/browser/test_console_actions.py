@@ -4,19 +4,8 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import accept_offer, check_axe, go_available, sign_in, start_chat
+from tests.browser.conftest import check_axe, conversation
 from tests.browser.test_canned_browser import AXE_CONTEXT
-
-
-def conversation(hub, contexts, **options):
-    clerk = contexts.new_page(hub.url, **options)
-    sign_in(clerk)
-    go_available(clerk)
-    resident = contexts.new_page(hub.url, **options)
-    resident.goto("/chat")
-    start_chat(resident, "registry", "Jan Kowalski")
-    accept_offer(clerk)
-    return clerk, resident
 
 
 def test_clerk_transfers_and_the_resident_stays_in_the_chat(hub, contexts):
