@@ -45,9 +45,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
 
 def _init_extensions(app: Flask, redis_url: str) -> None:
+    from channels import models as _channels  # noqa: F401  (models Alembic must see)
     from hub import i18n, security
     from hub.accounts.models import User
-    from hub.canned import models as _canned  # noqa: F401  (models Alembic must see)
+    from hub.canned import models as _canned  # noqa: F401
     from hub.hours import models as _hours  # noqa: F401
     from hub.moderation import models as _moderation  # noqa: F401
 
@@ -91,12 +92,13 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_channels(app: Flask) -> None:
-    from channels import webchat
+    from channels import sms, webchat
     from hub.canned import sockets as canned_sockets
     from hub.console import sockets
     from hub.supervisor import sockets as wallboard_sockets
 
     webchat.init_app(app)
+    sms.init_app(app)
     sockets.init_app(app)
     canned_sockets.init_app(app)
     wallboard_sockets.init_app(app)

@@ -82,6 +82,18 @@ class Config:
         # Sites allowed to embed the chat widget in a frame (CSP frame-ancestors).
         self.WIDGET_ALLOWED_ORIGINS = os.environ.get("WIDGET_ALLOWED_ORIGINS", "*")
 
+        # Twilio: all three set → real SMS and calls; else the outbox (see channels/).
+        self.TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")
+        self.TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
+        self.TWILIO_FROM_NUMBER = os.environ.get("TWILIO_FROM_NUMBER", "")
+        # The hub's address as Twilio sees it (webhook signatures, status callbacks).
+        self.PUBLIC_URL = os.environ.get("PUBLIC_URL", "")
+        self.SMS_DEFAULT_DEPARTMENT = os.environ.get("SMS_DEFAULT_DEPARTMENT", "general")
+        self.JOBS_ASYNC = _bool("JOBS_ASYNC", True)
+        self.JOB_RETRY_INTERVALS = tuple(
+            int(s) for s in os.environ.get("JOB_RETRY_INTERVALS", "10,60,300").split(",") if s
+        )
+
         self.RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
         self.RATELIMIT_PUBLIC = os.environ.get("RATELIMIT_PUBLIC", "20 per minute")
         self.RATELIMIT_CHAT_MESSAGES = os.environ.get("RATELIMIT_CHAT_MESSAGES", "30 per minute")

@@ -16,6 +16,7 @@ def message(m: Message, staff: bool = False) -> dict:
         "at": iso(m.created_at),
         "author": m.author.display_name if m.author else None,
         "client_id": m.client_id,
+        "delivery": m.delivery,
     }
     if staff and m.author:
         data["author_full"] = m.author.name

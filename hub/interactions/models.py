@@ -75,6 +75,8 @@ class Message(db.Model):
     body: Mapped[str] = mapped_column(Text)
     client_id: Mapped[str | None] = mapped_column(String(80))
     delivery: Mapped[str] = mapped_column(String(20), default="stored")
+    # The provider's id of an outgoing message (Twilio MessageSid), for status callbacks.
+    external_id: Mapped[str | None] = mapped_column(String(64), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     @property

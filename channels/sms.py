@@ -1,0 +1,185 @@
+"""SMS through Twilio: the inbound and status webhooks, and sending as a retried job.
+
+Configure in Twilio's console: "A message comes in" → POST {PUBLIC_URL}/channels/sms/inbound.
+Every webhook must carry a valid X-Twilio-Signature; anything else gets 403 and changes
+nothing. A text from a number with an open conversation joins it; otherwise it opens one.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, Response, abort, current_app, request
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from rq import get_current_job
+from sqlalchemy import select
+from twilio.base.exceptions import TwilioRestException
+from twilio.request_validator import RequestValidator
+from twilio.twiml.messaging_response import MessagingResponse
+
+from channels import twilio_gateway
+from channels.models import OptOut
+from hub import signals
+from hub.errors import InvalidInput
+from hub.extensions import csrf, db, limiter
+from hub.interactions import routing, service
+from hub.interactions.delivery import register_sender
+from hub.interactions.events import record
+from hub.interactions.models import Interaction, Message
+from hub.jobs import in_app_context, submit
+
+bp = Blueprint("sms", __name__, url_prefix="/channels/sms")
+
+STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "NIE", "KONIEC"}
+START_WORDS = {"START", "UNSTOP", "TAK"}
+# Twilio joins longer texts itself up to 1,600 characters; beyond that we split.
+PART_CHARS = 1600
+STATUSES = {"queued", "sending", "sent", "delivered", "undelivered", "failed", "read"}
+
+
+def _signed() -> None:
+    """403 unless the request carries Twilio's signature for this URL and these fields."""
+    url = twilio_gateway.public_url(request.path) or request.url
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if not RequestValidator(twilio_gateway.auth_token()).validate(url, request.form, signature):
+        abort(403)
+
+
+def _twiml(text: str | None = None) -> Response:
+    answer = MessagingResponse()
+    if text:
+        answer.message(text)
+    return Response(str(answer), mimetype="application/xml")
+
+
+@bp.post("/inbound")
+@limiter.exempt
+def inbound():
+    _signed()
+    phone, body, sid = (request.form.get(k, "").strip() for k in ("From", "Body", "MessageSid"))
+    if not phone or not sid:
+        abort(400)
+    if db.session.scalar(select(Message.id).where(Message.client_id == sid)) is not None:
+        return _twiml()  # Twilio retried a webhook we already stored
+    word = body.upper()
+    if word in STOP_WORDS or word in START_WORDS:
+        return _twiml(_opt(phone, stop=word in STOP_WORDS))
+    interaction = _open_conversation(phone)
+    try:
+        if interaction is None:
+            interaction = service.open_interaction(
+                channel="sms", department_code=current_app.config["SMS_DEFAULT_DEPARTMENT"],
+                resident_handle=phone, device=phone, public_only=False,
+            )
+            service.receive(interaction, body, sid)
+            position, _wait = routing.position_of(interaction)
+            with force_locale(interaction.language):
+                return _twiml(_("The city office has received your message. You are number "
+                                "%(position)s in the queue; a clerk will reply here.",
+                                position=position or 1))
+        service.receive(interaction, body, sid)
+    except InvalidInput as refusal:
+        with force_locale("pl"):
+            return _twiml(refusal.message)
+    return _twiml()
+
+
+def _open_conversation(phone: str) -> Interaction | None:
+    return db.session.scalar(
+        select(Interaction)
+        .where(Interaction.channel == "sms", Interaction.resident_handle == phone,
+               Interaction.state.in_(("queued", "offered", "assigned")))
+        .order_by(Interaction.id.desc())
+        .limit(1)
+    )
+
+
+def _opt(phone: str, stop: bool) -> str:
+    existing = db.session.get(OptOut, phone)
+    if stop and existing is None:
+        db.session.add(OptOut(phone=phone))
+    elif not stop and existing is not None:
+        db.session.delete(existing)
+    interaction = _open_conversation(phone)
+    record(interaction, "sms_opt_out" if stop else "sms_opt_in", "resident")
+    db.session.commit()
+    with force_locale("pl"):
+        if stop:
+            return _("You will get no more messages from the city office. Send START to "
+                     "receive them again.")
+        return _("You will receive messages from the city office again.")
+
+
+@bp.post("/status")
+@limiter.exempt
+def status():
+    """Delivery reports: queued, sent, delivered, undelivered, failed."""
+    _signed()
+    sid, state = request.form.get("MessageSid", ""), request.form.get("MessageStatus", "")
+    message = db.session.scalar(select(Message).where(Message.external_id == sid))
+    if message is not None and state in STATUSES:
+        message.delivery = state
+        record(message.interaction, "delivery_" + state, "system", message_id=message.id,
+               error=request.form.get("ErrorCode"))
+        db.session.commit()
+        signals.message_added.send(message.interaction, message=message)
+    return Response(status=204)
+
+
+def split_text(text: str, limit: int = PART_CHARS) -> list[str]:
+    """Parts of at most `limit` characters, cut at a line, sentence or word end if possible."""
+    parts = []
+    while len(text) > limit:
+        window = text[:limit]
+        cut = max(window.rfind("\n"), window.rfind(". ") + 1, window.rfind(" "))
+        cut = cut if cut > limit // 2 else limit
+        parts.append(text[:cut].rstrip())
+        text = text[cut:].lstrip()
+    return parts + [text] if text else parts
+
+
+def deliver(interaction: Interaction, message: Message) -> None:
+    """The SMS channel's sender: a job sends it, so a Twilio hiccup is retried.
+
+    Only clerks' replies go out: a text costs money, and "Anna joined" is no news by SMS.
+    """
+    if message.kind == "out":
+        submit(send_sms_job, message.id)
+
+
+@in_app_context
+def send_sms_job(message_id: int) -> None:
+    """Send a stored reply; a Twilio error is retried, and after the last try it is failed."""
+    message = db.session.get(Message, message_id)
+    if message is None or message.delivery in ("sent", "delivered"):
+        return
+    phone = message.interaction.resident_handle
+    if db.session.get(OptOut, phone) is not None:
+        _mark(message, "opted_out", "delivery_blocked_opt_out")
+        return
+    callback = twilio_gateway.public_url("/channels/sms/status")
+    try:
+        sids = [twilio_gateway.send_sms(phone, part, callback) for part in split_text(message.body)]
+    except TwilioRestException as error:
+        job = get_current_job()
+        if job is not None and job.retries_left:
+            record(message.interaction, "delivery_retry", "system", message_id=message.id,
+                   error=error.code, status=error.status)
+            db.session.commit()
+            raise
+        _mark(message, "failed", "delivery_failed", error=error.code, status=error.status)
+        return
+    message.external_id = sids[-1]
+    _mark(message, "sent", "sms_sent", parts=len(sids))
+
+
+def _mark(message: Message, delivery: str, event: str, **data: object) -> None:
+    message.delivery = delivery
+    record(message.interaction, event, "system", message_id=message.id, **data)
+    db.session.commit()
+    signals.message_added.send(message.interaction, message=message)
+
+
+def init_app(app: Flask) -> None:
+    csrf.exempt(bp)  # Twilio signs its requests instead
+    app.register_blueprint(bp)
+    register_sender("sms", deliver)
