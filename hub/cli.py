@@ -16,6 +16,17 @@ from hub.supervisor import wallboard
 
 demo = AppGroup("demo", help="Demo data.")
 hours = AppGroup("hours", help="Departments' weekly opening hours.")
+jobs = AppGroup("jobs", help="Background jobs (RQ): sending SMS and calls.")
+
+
+@jobs.command("work")
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+def jobs_work(burst: bool) -> None:
+    """Run a worker that does not fork per job (RQ SimpleWorker), with the retry scheduler."""
+    from hub.jobs import queue as job_queue
+    from queueing.jobs import work
+
+    work([job_queue()], burst=burst)
 queue = AppGroup("queue", help="The routing queue in Redis.")
 
 
@@ -102,4 +113,5 @@ def hours_set(department: str, weekly: str) -> None:
 def init_app(app: Flask) -> None:
     app.cli.add_command(demo)
     app.cli.add_command(hours)
+    app.cli.add_command(jobs)
     app.cli.add_command(queue)
