@@ -92,13 +92,14 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_channels(app: Flask) -> None:
-    from channels import sms, webchat
+    from channels import dev_phone, sms, webchat
     from hub.canned import sockets as canned_sockets
     from hub.console import sockets
     from hub.supervisor import sockets as wallboard_sockets
 
     webchat.init_app(app)
     sms.init_app(app)
+    dev_phone.init_app(app)
     sockets.init_app(app)
     canned_sockets.init_app(app)
     wallboard_sockets.init_app(app)

@@ -88,6 +88,7 @@ class Config:
         self.TWILIO_FROM_NUMBER = os.environ.get("TWILIO_FROM_NUMBER", "")
         # The hub's address as Twilio sees it (webhook signatures, status callbacks).
         self.PUBLIC_URL = os.environ.get("PUBLIC_URL", "")
+        self.DEV_PHONE = _bool("DEV_PHONE", True)  # /dev/phone, only while Twilio is off
         self.SMS_DEFAULT_DEPARTMENT = os.environ.get("SMS_DEFAULT_DEPARTMENT", "general")
         self.JOBS_ASYNC = _bool("JOBS_ASYNC", True)
         self.JOB_RETRY_INTERVALS = tuple(
