@@ -1,15 +1,18 @@
 """Okienko's entry point: `python app.py` serves a whole hub on the embedded default.
 
-It upgrades the database, loads demo data into an empty one, starts the routing sweep and
-serves HTTP and Socket.IO on 127.0.0.1:5000 (see --help). Production runs
+It upgrades the database, loads demo data into an empty one, starts the routing sweep and a
+job worker process (SMS sending), and serves HTTP and Socket.IO on 127.0.0.1:5000
+(see --help). Production runs
 `gunicorn 'app:create_web_app()'` from the Procfile instead.
 """
 
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
 import signal
+import subprocess
 import sys
 
 from flask import Flask
@@ -40,11 +43,21 @@ def prepare(app: Flask, demo: bool) -> None:
             print_logins(load_demo())
 
 
+def start_worker(app: Flask) -> None:
+    """A job worker process on the same Redis, stopped when this process exits."""
+    env = {**os.environ, "REDIS_URL": app.config["REDIS_URL"]}
+    worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "jobs", "work"],
+                              cwd=os.path.dirname(os.path.abspath(__file__)), env=env)
+    atexit.register(worker.terminate)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="Serve the Okienko hub.")
     parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", 5000)))
     parser.add_argument("--no-demo", action="store_true", help="do not load demo data")
+    parser.add_argument("--no-worker", action="store_true",
+                        help="do not start a job worker (SMS sending) beside the server")
     args = parser.parse_args()
 
     from hub.extensions import socketio
@@ -53,6 +66,8 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     app = create_web_app()
     prepare(app, demo=not args.no_demo)
+    if not args.no_worker:
+        start_worker(app)
     print(f"Okienko serves on http://{args.host}:{args.port}/", flush=True)
     socketio.run(app, host=args.host, port=args.port, allow_unsafe_werkzeug=True,
                  use_reloader=False, log_output=False)

@@ -196,10 +196,23 @@
 
   /* -- the open conversation ---------------------------------------------------------------- */
 
+  var BAD_DELIVERY = ["failed", "undelivered", "opted_out"];
+
+  function metaText(m) {
+    var c = conversations[m.interaction_id] || {};
+    var delivery = m.kind === "out" && c.channel === "sms" && T.delivery[m.delivery];
+    return timeOf(m.at) + (delivery ? " · " + delivery : "");
+  }
+
   function renderMessage(m) {
     if (String(m.interaction_id) !== String(openId)) return;
     var log = $("staff-transcript");
-    if (log.querySelector('[data-id="' + m.id + '"]')) return;
+    var existing = log.querySelector('[data-id="' + m.id + '"]');
+    if (existing) {  // the same message again: its delivery changed (SMS reports)
+      existing.querySelector(".meta").textContent = metaText(m);
+      existing.classList.toggle("undelivered", BAD_DELIVERY.indexOf(m.delivery) >= 0);
+      return;
+    }
     var item = document.createElement("div");
     item.className = "msg msg-" + (m.kind === "in" ? "out" : m.kind === "out" ? "in" : m.kind);
     item.dataset.id = m.id;
@@ -217,8 +230,9 @@
     item.appendChild(body);
     var meta = document.createElement("span");
     meta.className = "meta";
-    meta.textContent = timeOf(m.at);
+    meta.textContent = metaText(m);
     item.appendChild(meta);
+    if (BAD_DELIVERY.indexOf(m.delivery) >= 0) item.classList.add("undelivered");
     log.appendChild(item);
     log.scrollTop = log.scrollHeight;
   }
@@ -230,8 +244,8 @@
       var c = answer.interaction;
       conversations[id] = c;
       $("workspace-heading").textContent = describe(c);
-      $("workspace-meta").textContent = (c.resident_handle ? c.resident_handle + " · " : "") +
-        (c.can_reply ? "" : T.no_reply);
+      $("workspace-meta").textContent = [c.resident_handle, c.can_reply ? "" : T.no_reply]
+        .filter(Boolean).join(" · ");
       $("workspace-body").hidden = false;
       $("staff-transcript").textContent = "";
       answer.messages.forEach(renderMessage);
