@@ -179,7 +179,20 @@ def _mark(message: Message, delivery: str, event: str, **data: object) -> None:
     signals.message_added.send(message.interaction, message=message)
 
 
+def resend_unsent(_sender: object = None) -> int:
+    """Submit again every reply still unsent: its job was in a Redis that was lost."""
+    unsent = db.session.scalars(
+        select(Message.id).join(Interaction, Message.interaction_id == Interaction.id)
+        .where(Interaction.channel == "sms", Message.kind == "out",
+               Message.delivery == "stored")
+    ).all()
+    for message_id in unsent:
+        submit(send_sms_job, message_id)
+    return len(unsent)
+
+
 def init_app(app: Flask) -> None:
     csrf.exempt(bp)  # Twilio signs its requests instead
     app.register_blueprint(bp)
     register_sender("sms", deliver)
+    signals.queues_rebuilt.connect(resend_unsent, weak=False)

@@ -304,6 +304,7 @@ def rebuild_queues() -> int:
         log.warning("rebuilt routing from the database: %d waiting", count)
         record(None, "queue_rebuilt", "system", waiting=count)
         db.session.commit()
+    signals.queues_rebuilt.send(None)
     for department in {w.department for w in waiting}:
         dispatch(department)
     return count

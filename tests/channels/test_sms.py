@@ -196,3 +196,20 @@ def test_the_real_worker_retries_after_a_twilio_error(app, client, staff, redis_
         db.session.refresh(message)
         assert message.delivery == "sent", message.delivery
     assert len(twilio.requests) == 2
+
+
+def test_replies_whose_jobs_were_lost_with_redis_are_sent_after_the_rebuild(app, client, staff):
+    """A reply committed but never sent (its job died with Redis) goes out after a rebuild."""
+    from hub.interactions import routing
+    from hub.queue import router
+
+    anna, interaction_id = accepted(app, client, staff)
+    with app.app_context():
+        db.session.add(Message(interaction_id=interaction_id, kind="out", body="Zaległa"))
+        db.session.commit()
+        for key in router().redis.scan_iter(match=router().prefix + "*"):
+            router().redis.delete(key)
+        routing.sweep()
+        entry = db.session.query(OutboxEntry).one()
+        assert (entry.body, entry.to) == ("Zaległa", PHONE)
+        assert db.session.query(Message).filter_by(body="Zaległa").one().delivery == "sent"
