@@ -233,8 +233,16 @@ def _estimate(department: str, position: int) -> int | None:
     return estimate_wait(position, router().staffed_slots(department), mean)
 
 
-def publish_positions(department: str) -> None:
-    """Tell every resident waiting in a department their place and estimated wait."""
+def publish_positions(department: str, force: bool = False) -> None:
+    """Tell every resident waiting in a department their place and estimated wait.
+
+    At most once a second per department (one push reaches every waiting resident);
+    a change inside that second leaves the department dirty for the next sweep.
+    """
+    throttle = router().prefix + f"positions-pushed:{department}"
+    if not force and not router().redis.set(throttle, 1, nx=True, px=1000):
+        router().redis.sadd(router().prefix + "dirty", department)
+        return
     waiting = router().waiting(department)
     entries = [(iid, place, _estimate(department, place)) for place, iid in enumerate(waiting, 1)]
     signals.queue_positions.send(department, entries=entries)
@@ -266,7 +274,7 @@ def sweep() -> dict[str, int]:
     for department in db.session.scalars(select(Department.code).where(Department.active)):
         counts["offered"] += len(dispatch(department))
     for department in router().take_dirty():
-        publish_positions(department)
+        publish_positions(department, force=True)
     db.session.remove()
     return counts
 
