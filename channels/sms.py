@@ -19,6 +19,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from channels import twilio_gateway
 from channels.models import OptOut
 from hub import signals
+from hub.accounts.models import Department
 from hub.errors import InvalidInput
 from hub.extensions import csrf, db, limiter
 from hub.interactions import routing, service
@@ -75,12 +76,42 @@ def inbound():
             with force_locale(interaction.language):
                 return _twiml(_("The city office has received your message. You are number "
                                 "%(position)s in the queue; a clerk will reply here.",
-                                position=position or 1))
+                                position=position or 1) + "\n" + _menu(interaction.language))
         service.receive(interaction, body, sid)
+        chosen = _menu_choice(interaction, body)
+        if chosen is not None:
+            routing.choose_department(interaction, chosen)
+            position, _wait = routing.position_of(interaction)
+            with force_locale(interaction.language):
+                return _twiml(_("Topic: %(department)s. You are number %(position)s in the "
+                                "queue.", department=chosen.name(interaction.language),
+                                position=position or 1))
     except InvalidInput as refusal:
         with force_locale("pl"):
             return _twiml(refusal.message)
     return _twiml()
+
+
+def _menu_departments() -> list[Department]:
+    return list(db.session.scalars(
+        select(Department).where(Department.active, Department.public).order_by(Department.id)
+    ))
+
+
+def _menu(language: str) -> str:
+    """'To choose a topic, reply with its number: 1 Civil registry, 2 …'."""
+    options = ", ".join(f"{n} {d.name(language)}"
+                        for n, d in enumerate(_menu_departments(), 1))
+    return _("To choose a topic, reply with its number: %(options)s.", options=options)
+
+
+def _menu_choice(interaction: Interaction, body: str) -> Department | None:
+    """A bare number while still waiting picks the topic from the menu."""
+    if interaction.state != "queued" or not body.strip().isdigit():
+        return None
+    departments = _menu_departments()
+    index = int(body.strip()) - 1
+    return departments[index] if 0 <= index < len(departments) else None
 
 
 def _open_conversation(phone: str) -> Interaction | None:

@@ -11,3 +11,8 @@ def utcnow() -> datetime:
 def iso(moment: datetime | None) -> str | None:
     """ISO 8601 in UTC with a Z, for browsers to show in the office's zone."""
     return None if moment is None else moment.isoformat(timespec="seconds") + "Z"
+
+
+def epoch_ms(moment: datetime) -> int:
+    """Milliseconds since the epoch of a stored (naive UTC) time, whatever the server's zone."""
+    return int(moment.replace(tzinfo=UTC).timestamp() * 1000)

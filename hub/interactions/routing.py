@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 
 from hub import signals
 from hub.accounts.models import PRESENCE, Department, User
-from hub.clock import utcnow
+from hub.clock import epoch_ms, utcnow
 from hub.errors import InvalidInput
 from hub.extensions import db
 from hub.interactions.events import record
@@ -95,6 +95,26 @@ def record_offers(offers: list[Offer], rule: str = "oldest_first_longest_idle") 
                    department=offer.department)
     db.session.commit()
     return [offer for _, offer in made]
+
+
+def choose_department(interaction: Interaction, department: Department) -> Interaction:
+    """Move a contact still waiting to the department the resident chose (SMS menu).
+
+    It keeps its place: the due time counts from when it first queued.
+    """
+    if interaction.state != "queued" or interaction.department_id == department.id:
+        return interaction
+    previous = interaction.department.code
+    router().remove(interaction.id, previous)
+    interaction.department = department
+    interaction.queue_score = due_score(interaction.channel, department,
+                                        epoch_ms(interaction.queued_at))
+    record(interaction, "department_chosen", "resident", previous=previous,
+           department=department.code)
+    db.session.commit()
+    enqueue(interaction)
+    publish_positions(previous)
+    return interaction
 
 
 def withdraw_offer(interaction_id: int, reason: str) -> int | None:

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from hub import signals
 from hub.accounts.models import Department, User
-from hub.clock import utcnow
+from hub.clock import epoch_ms, utcnow
 from hub.errors import InvalidInput
 from hub.extensions import db
 from hub.interactions import routing
@@ -83,7 +83,7 @@ def open_interaction(
         state="queued",
         created_at=now,
         queued_at=now,
-        queue_score=routing.due_score(channel, department, int(now.timestamp() * 1000)),
+        queue_score=routing.due_score(channel, department, epoch_ms(now)),
     )
     db.session.add(interaction)
     db.session.flush()

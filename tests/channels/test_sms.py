@@ -213,3 +213,23 @@ def test_replies_whose_jobs_were_lost_with_redis_are_sent_after_the_rebuild(app,
         entry = db.session.query(OutboxEntry).one()
         assert (entry.body, entry.to) == ("Zaległa", PHONE)
         assert db.session.query(Message).filter_by(body="Zaległa").one().delivery == "sent"
+
+
+def test_a_number_reply_chooses_the_topic_and_keeps_the_place(app, client):
+    """Does the first answer offer a menu, and does '2' move the text to that department?"""
+    first = sms_in(client, "Chcę przerejestrować samochód", "SM600").get_data(as_text=True)
+    assert "odpisz jego numerem" in first and "2 Rejestracja pojazdów" in first
+    with app.app_context():
+        before = db.session.query(Interaction).one().queued_at
+    chosen = sms_in(client, "2", "SM601").get_data(as_text=True)
+    assert "Temat: Rejestracja pojazdów i prawa jazdy" in chosen and "1. w kolejce" in chosen
+    with app.app_context():
+        from hub.queue import router
+
+        interaction = db.session.query(Interaction).one()
+        assert interaction.department.code == "vehicles" and interaction.queued_at == before
+        assert router().waiting("vehicles") == [interaction.id]
+        assert router().waiting("general") == []
+        assert db.session.query(InteractionEvent).filter_by(kind="department_chosen").count() == 1
+    # Once a topic is set and a number is just a number, nothing moves.
+    assert "Temat" not in sms_in(client, "99", "SM602").get_data(as_text=True)
