@@ -7,6 +7,7 @@ to the database and the timeline, and announces it.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from flask import current_app
 from flask_babel import force_locale
@@ -245,12 +246,14 @@ def position_of(interaction: Interaction) -> tuple[int | None, int | None]:
         return None, None
     department = interaction.department.code
     position = router().position(interaction.id, department) or 1
-    return position, _estimate(department, position)
+    return position, _estimator(department)(position)
 
 
-def _estimate(department: str, position: int) -> int | None:
+def _estimator(department: str) -> Callable[[int], int | None]:
+    """Wait estimate by queue position, reading the department's figures from Redis once."""
     mean = router().mean_handling(department) or current_app.config["DEFAULT_HANDLING_SECONDS"]
-    return estimate_wait(position, router().staffed_slots(department), mean)
+    slots = router().staffed_slots(department)
+    return lambda position: estimate_wait(position, slots, mean)
 
 
 def publish_positions(department: str, force: bool = False) -> None:
@@ -264,7 +267,8 @@ def publish_positions(department: str, force: bool = False) -> None:
         router().redis.sadd(router().prefix + "dirty", department)
         return
     waiting = router().waiting(department)
-    entries = [(iid, place, _estimate(department, place)) for place, iid in enumerate(waiting, 1)]
+    estimate = _estimator(department)
+    entries = [(iid, place, estimate(place)) for place, iid in enumerate(waiting, 1)]
     signals.queue_positions.send(department, entries=entries)
 
 
