@@ -11,7 +11,7 @@ from sqlalchemy import select
 from hub.extensions import db
 from hub.interactions import routing
 from hub.interactions.models import Interaction
-from hub.interactions.service import announce, system_message
+from hub.interactions.notices import announce, system_message
 from hub.queue import router
 from queueing.router import now_ms
 

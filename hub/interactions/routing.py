@@ -20,7 +20,8 @@ from hub.clock import epoch_ms, utcnow
 from hub.errors import InvalidInput
 from hub.extensions import db
 from hub.interactions.events import record
-from hub.interactions.models import Interaction, Message
+from hub.interactions.models import Interaction
+from hub.interactions.notices import announce, system_message
 from hub.queue import router
 from queueing.estimate import estimate_wait
 from queueing.router import EXCLUSIVE, ClerkSeat, Offer, Waiting, now_ms
@@ -193,15 +194,11 @@ def _assign(interaction_id: int, clerk: User, how: str, from_states: tuple[str, 
     interaction = db.session.get(Interaction, interaction_id)
     db.session.refresh(interaction)
     waited = (now - (interaction.queued_at or interaction.created_at)).total_seconds()
-    record(interaction, how, clerk, waited_seconds=round(waited, 1))
     with force_locale(interaction.language):
         text = _("%(name)s from the city office has joined the conversation.",
                  name=clerk.display_name)
-    message = Message(interaction=interaction, kind="system", body=text)
-    db.session.add(message)
+    message = system_message(interaction, text, how, clerk, waited_seconds=round(waited, 1))
     db.session.commit()
-    from hub.interactions.service import announce  # service builds on routing
-
     announce(interaction, message)
     publish_positions(interaction.department.code)
     return interaction

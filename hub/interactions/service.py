@@ -23,6 +23,7 @@ from hub.interactions.delivery import can_reply, deliver
 from hub.interactions.dispositions import DISPOSITIONS
 from hub.interactions.events import record
 from hub.interactions.models import Interaction, Message
+from hub.interactions.notices import announce, system_message
 from hub.queue import router
 
 NAME_MAX = 120
@@ -164,23 +165,6 @@ def add_note(interaction: Interaction, clerk: User, body: object) -> Message:
     db.session.commit()
     signals.message_added.send(interaction, message=message)
     return message
-
-
-def system_message(interaction: Interaction, text: str, event: str, actor: User | str, **data) -> Message:
-    """A line both sides see (joined, ended), written in the resident's language."""
-    message = Message(interaction=interaction, kind="system", body=text)
-    db.session.add(message)
-    db.session.flush()
-    record(interaction, event, actor, message_id=message.id, **data)
-    return message
-
-
-def announce(interaction: Interaction, message: Message | None = None) -> None:
-    """After a commit: tell the resident and the consoles."""
-    if message is not None:
-        deliver(interaction, message)
-        signals.message_added.send(interaction, message=message)
-    signals.interaction_changed.send(interaction)
 
 
 def close(interaction: Interaction, clerk: User, disposition: str) -> Interaction:

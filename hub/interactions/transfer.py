@@ -15,7 +15,8 @@ from hub.errors import InvalidInput
 from hub.extensions import db
 from hub.interactions import routing
 from hub.interactions.models import Interaction, Message
-from hub.interactions.service import announce, find_department, system_message
+from hub.interactions.notices import announce, system_message
+from hub.interactions.service import find_department
 from hub.queue import router
 from queueing.router import Offer
 

@@ -18,7 +18,7 @@ from hub.clock import utcnow
 from hub.errors import InvalidInput
 from hub.extensions import db
 from hub.interactions.models import Interaction
-from hub.interactions.service import announce, system_message
+from hub.interactions.notices import announce, system_message
 from hub.moderation.models import Block
 from hub.queue import router
 
