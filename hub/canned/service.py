@@ -19,6 +19,7 @@ from hub.canned.models import CannedResponse
 from hub.errors import InvalidInput
 from hub.extensions import db
 from hub.hours.service import describe_hours
+from hub.interactions.access import check_handler
 from hub.interactions.events import record
 from hub.interactions.models import Interaction
 
@@ -55,8 +56,7 @@ def search(clerk: User, interaction: Interaction, query: object) -> list[dict]:
     contains it (case and Polish accents ignored); at most SUGGESTIONS, bodies rendered for
     this interaction. Only the clerk holding the interaction, or a supervisor, may search.
     """
-    if interaction.clerk_id != clerk.id and not clerk.has_role("supervisor"):
-        raise InvalidInput("not_yours")
+    check_handler(interaction, clerk)
     wanted = _fold(query.strip() if isinstance(query, str) else "")[:SHORTCUT_MAX]
     candidates = db.session.scalars(
         select(CannedResponse).where(

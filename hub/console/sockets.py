@@ -19,6 +19,7 @@ from hub.accounts.models import User
 from hub.errors import InvalidInput
 from hub.extensions import db, socketio
 from hub.interactions import routing, service
+from hub.interactions.access import check_handler
 from hub.interactions.models import Interaction, Message
 from hub.interactions.transfer import transfer, transfer_targets
 from hub.moderation.service import end_as_abusive
@@ -39,9 +40,8 @@ def _interaction(data: dict, must_hold: bool = True) -> Interaction:
     interaction = db.session.get(Interaction, _int(data.get("interaction_id")))
     if interaction is None:
         raise InvalidInput("offer_gone")
-    me = _me()
-    if must_hold and interaction.clerk_id != me.id and not me.has_role("supervisor"):
-        raise InvalidInput("not_yours")
+    if must_hold:
+        check_handler(interaction, _me())
     return interaction
 
 

@@ -19,6 +19,7 @@ from hub.clock import epoch_ms, utcnow
 from hub.errors import InvalidInput
 from hub.extensions import db
 from hub.interactions import routing
+from hub.interactions.access import check_handler
 from hub.interactions.delivery import can_reply, deliver
 from hub.interactions.dispositions import DISPOSITIONS
 from hub.interactions.events import record
@@ -156,8 +157,7 @@ def send(interaction: Interaction, clerk: User, body: object, client_id: str | N
 
 def add_note(interaction: Interaction, clerk: User, body: object) -> Message:
     """An internal note: staff see it in the timeline, the resident never does."""
-    if interaction.clerk_id != clerk.id and not clerk.has_role("supervisor"):
-        raise InvalidInput("not_yours")
+    check_handler(interaction, clerk)
     message = Message(interaction=interaction, kind="note", body=clean_body(body), author=clerk)
     db.session.add(message)
     db.session.flush()
@@ -169,8 +169,7 @@ def add_note(interaction: Interaction, clerk: User, body: object) -> Message:
 
 def close(interaction: Interaction, clerk: User, disposition: str) -> Interaction:
     """The clerk ends the conversation with a disposition; their capacity frees up."""
-    if interaction.clerk_id != clerk.id and not clerk.has_role("supervisor"):
-        raise InvalidInput("not_yours")
+    check_handler(interaction, clerk)
     if disposition not in DISPOSITIONS:
         raise InvalidInput("bad_disposition")
     if interaction.state != "assigned":

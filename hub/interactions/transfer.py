@@ -14,6 +14,7 @@ from hub.accounts.models import User
 from hub.errors import InvalidInput
 from hub.extensions import db
 from hub.interactions import routing
+from hub.interactions.access import check_handler
 from hub.interactions.models import Interaction, Message
 from hub.interactions.notices import announce, system_message
 from hub.interactions.service import find_department
@@ -48,10 +49,7 @@ def transfer(
     note: str | None = None,
 ) -> Interaction:
     """Move an assigned conversation to a department, optionally offered to a named clerk."""
-    if interaction.state != "assigned" or (
-        interaction.clerk_id != clerk.id and not clerk.has_role("supervisor")
-    ):
-        raise InvalidInput("not_yours")
+    check_handler(interaction, clerk, assigned=True)
     department = find_department(department_code, public_only=False)
     target = _target(to_clerk_id, department.code, clerk) if to_clerk_id else None
     text = (note or "").strip() if isinstance(note, str) else ""

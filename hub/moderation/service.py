@@ -17,6 +17,7 @@ from hub.accounts.models import User
 from hub.clock import utcnow
 from hub.errors import InvalidInput
 from hub.extensions import db
+from hub.interactions.access import check_handler
 from hub.interactions.models import Interaction
 from hub.interactions.notices import announce, system_message
 from hub.moderation.models import Block
@@ -50,10 +51,7 @@ def refuse_if_blocked(device_hash: str | None) -> None:
 
 def end_as_abusive(interaction: Interaction, clerk: User, reason: object) -> Block | None:
     """Close the conversation as abusive, block the resident and alert the supervisors."""
-    if interaction.state != "assigned" or (
-        interaction.clerk_id != clerk.id and not clerk.has_role("supervisor")
-    ):
-        raise InvalidInput("not_yours")
+    check_handler(interaction, clerk, assigned=True)
     text = reason.strip() if isinstance(reason, str) else ""
     if not text or len(text) > REASON_MAX:
         raise InvalidInput("reason_required", limit=REASON_MAX)
