@@ -24,6 +24,12 @@ class OutboxEntry(db.Model):
     body: Mapped[str | None] = mapped_column(Text)
     url: Mapped[str | None] = mapped_column(Text)
     status_callback: Mapped[str | None] = mapped_column(Text)
+    # A call as the dev phone plays it: the number its TwiML dialled, and how it went
+    # (ringing, answered, then completed or not answered).
+    dialled: Mapped[str | None] = mapped_column(String(32), index=True)
+    dial_action: Mapped[str | None] = mapped_column(Text)
+    call_state: Mapped[str | None] = mapped_column(String(20))
+    answered_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -13,7 +13,6 @@ from flask_babel import gettext as _
 from rq import get_current_job
 from sqlalchemy import select
 from twilio.base.exceptions import TwilioRestException
-from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
 from channels import twilio_gateway
@@ -34,15 +33,9 @@ STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "NIE", 
 START_WORDS = {"START", "UNSTOP", "TAK"}
 # Twilio joins longer texts itself up to 1,600 characters; beyond that we split.
 PART_CHARS = 1600
+# Channels whose replies go out as texts: SMS, and callbacks (confirmations, a clerk's note).
+TEXTED_CHANNELS = ("sms", "callback")
 STATUSES = {"queued", "sending", "sent", "delivered", "undelivered", "failed", "read"}
-
-
-def _signed() -> None:
-    """403 unless the request carries Twilio's signature for this URL and these fields."""
-    url = twilio_gateway.public_url(request.path) or request.url
-    signature = request.headers.get("X-Twilio-Signature", "")
-    if not RequestValidator(twilio_gateway.auth_token()).validate(url, request.form, signature):
-        abort(403)
 
 
 def _twiml(text: str | None = None) -> Response:
@@ -55,7 +48,7 @@ def _twiml(text: str | None = None) -> Response:
 @bp.post("/inbound")
 @limiter.exempt
 def inbound():
-    _signed()
+    twilio_gateway.require_signature()
     phone, body, sid = (request.form.get(k, "").strip() for k in ("From", "Body", "MessageSid"))
     if not phone or not sid:
         abort(400)
@@ -144,7 +137,7 @@ def _opt(phone: str, stop: bool) -> str:
 @limiter.exempt
 def status():
     """Delivery reports: queued, sent, delivered, undelivered, failed."""
-    _signed()
+    twilio_gateway.require_signature()
     sid, state = request.form.get("MessageSid", ""), request.form.get("MessageStatus", "")
     message = db.session.scalar(select(Message).where(Message.external_id == sid))
     if message is not None and state in STATUSES:
@@ -214,7 +207,7 @@ def resend_unsent(_sender: object = None) -> int:
     """Submit again every reply still unsent: its job was in a Redis that was lost."""
     unsent = db.session.scalars(
         select(Message.id).join(Interaction, Message.interaction_id == Interaction.id)
-        .where(Interaction.channel == "sms", Message.kind == "out",
+        .where(Interaction.channel.in_(TEXTED_CHANNELS), Message.kind == "out",
                Message.delivery == "stored")
     ).all()
     for message_id in unsent:
@@ -225,5 +218,6 @@ def resend_unsent(_sender: object = None) -> int:
 def init_app(app: Flask) -> None:
     csrf.exempt(bp)  # Twilio signs its requests instead
     app.register_blueprint(bp)
-    register_sender("sms", deliver)
+    for channel in TEXTED_CHANNELS:
+        register_sender(channel, deliver)
     signals.queues_rebuilt.connect(resend_unsent, weak=False)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import secrets
 
-from flask import current_app
+from flask import abort, current_app, request
+from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
 from channels.models import OutboxEntry
@@ -35,6 +36,14 @@ def public_url(path: str) -> str | None:
     return base.rstrip("/") + path if base else None
 
 
+def require_signature() -> None:
+    """403 unless the request carries Twilio's signature for this URL and these fields."""
+    url = public_url(request.full_path.rstrip("?")) or request.url
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if not RequestValidator(auth_token()).validate(url, request.form, signature):
+        abort(403)
+
+
 def send_sms(to: str, body: str, status_callback: str | None = None) -> str:
     """Send one SMS; returns its MessageSid. Twilio errors raise TwilioRestException."""
     if not configured():
@@ -44,6 +53,18 @@ def send_sms(to: str, body: str, status_callback: str | None = None) -> str:
         status_callback=status_callback,
     )
     return message.sid
+
+
+def place_call(to: str, url: str, status_callback: str | None = None,
+               timeout: int = 30) -> str:
+    """Ring `to`; when answered, Twilio fetches TwiML from `url`. Returns the CallSid."""
+    if not configured():
+        return _to_outbox("call", to, url=url, status_callback=status_callback)
+    call = _client().calls.create(
+        to=to, from_=current_app.config["TWILIO_FROM_NUMBER"], url=url,
+        status_callback=status_callback, timeout=timeout,
+    )
+    return call.sid
 
 
 def _client() -> Client:

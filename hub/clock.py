@@ -1,11 +1,29 @@
-"""Time in one place: stored as naive UTC, shown in the office's zone."""
+"""Time in one place: stored as naive UTC, shown in the office's zone.
 
-from datetime import UTC, datetime
+The clock can be moved forward (tests, and the offline try-out with DEV_CLOCK), so that
+scheduled work such as a callback's next attempt can be shown without waiting hours.
+"""
+
+from datetime import UTC, datetime, timedelta
+
+_offset = timedelta(0)
 
 
 def utcnow() -> datetime:
     """Naive UTC, as every DateTime column stores it (SQLite keeps no zone)."""
-    return datetime.now(UTC).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None) + _offset
+
+
+def advance(seconds: float) -> datetime:
+    """Move this process's clock forward; returns the new time."""
+    global _offset
+    _offset += timedelta(seconds=seconds)
+    return utcnow()
+
+
+def reset() -> None:
+    global _offset
+    _offset = timedelta(0)
 
 
 def iso(moment: datetime | None) -> str | None:

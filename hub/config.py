@@ -90,6 +90,23 @@ class Config:
         self.PUBLIC_URL = os.environ.get("PUBLIC_URL", "")
         self.DEV_PHONE = _bool("DEV_PHONE", True)  # /dev/phone, only while Twilio is off
         self.SMS_DEFAULT_DEPARTMENT = os.environ.get("SMS_DEFAULT_DEPARTMENT", "general")
+        # Callbacks: calls keep to the department's opening hours, or these when it has none.
+        self.CALLBACK_HOURS = os.environ.get("CALLBACK_HOURS", "mo-fr 8:00-18:00")
+        self.CALLBACK_WINDOW_HOURS = _int("CALLBACK_WINDOW_HOURS", 2)
+        self.CALLBACK_BOOKABLE_DAYS = _int("CALLBACK_BOOKABLE_DAYS", 7)
+        # Not reached: at most this many tries a day, this far apart, on this many days.
+        self.CALLBACK_ATTEMPTS_PER_DAY = _int("CALLBACK_ATTEMPTS_PER_DAY", 2)
+        self.CALLBACK_RETRY_GAP_MINUTES = _int("CALLBACK_RETRY_GAP_MINUTES", 120)
+        self.CALLBACK_RETRY_DAYS = _int("CALLBACK_RETRY_DAYS", 3)
+        # Chat and the hotline offer a callback when the estimated wait is longer than this.
+        self.CALLBACK_OFFER_WAIT_SECONDS = _int("CALLBACK_OFFER_WAIT_SECONDS", 300)
+        self.CALLBACK_RING_SECONDS = _int("CALLBACK_RING_SECONDS", 30)
+        self.HOTLINE_DEPARTMENT = os.environ.get("HOTLINE_DEPARTMENT", "general")
+        # The switchboard the hotline puts callers through to when the wait is short;
+        # without one, every caller is offered a callback.
+        self.HOTLINE_FORWARD_NUMBER = os.environ.get("HOTLINE_FORWARD_NUMBER", "")
+        # Lets /dev/clock move the hub's clock forward: only for trying callbacks offline.
+        self.DEV_CLOCK = _bool("DEV_CLOCK", False)
         self.JOBS_ASYNC = _bool("JOBS_ASYNC", True)
         self.JOB_RETRY_INTERVALS = tuple(
             int(s) for s in os.environ.get("JOB_RETRY_INTERVALS", "10,60,300").split(",") if s

@@ -21,12 +21,14 @@ DEPARTMENTS = [
 ]
 
 STAFF = [
-    # email, name, display name, role, departments
-    ("anna@okienko.local", "Anna Kowalska", "Anna", "clerk", ["registry", "residence", "general"]),
-    ("piotr@okienko.local", "Piotr Nowak", "Piotr", "clerk", ["vehicles", "taxes", "general"]),
+    # email, name, display name, role, departments, desk phone ("Call now" rings it)
+    ("anna@okienko.local", "Anna Kowalska", "Anna", "clerk", ["registry", "residence", "general"],
+     "+48221000001"),
+    ("piotr@okienko.local", "Piotr Nowak", "Piotr", "clerk", ["vehicles", "taxes", "general"],
+     "+48221000002"),
     ("ewa@okienko.local", "Ewa Wiśniewska", "Ewa", "supervisor",
-     ["registry", "vehicles", "taxes", "residence", "general"]),
-    ("admin@okienko.local", "Adam Zieliński", "Adam", "admin", ["general"]),
+     ["registry", "vehicles", "taxes", "residence", "general"], "+48221000003"),
+    ("admin@okienko.local", "Adam Zieliński", "Adam", "admin", ["general"], None),
 ]
 
 
@@ -77,11 +79,11 @@ def load_demo(capacity: int = 3) -> list[tuple[str, str, str]]:
             by_code[code] = Department(code=code, name_pl=name_pl, name_en=name_en, public=public)
             db.session.add(by_code[code])
     logins = []
-    for email, name, display, role, codes in STAFF:
+    for email, name, display, role, codes, phone in STAFF:
         user = db.session.scalar(select(User).where(User.email == email))
         if user is None:
             user = User(email=email, name=name, display_name=display, role=role,
-                        capacity=capacity, presence="offline")
+                        capacity=capacity, presence="offline", phone=phone)
             user.set_password(demo_password())
             user.departments = [by_code[c] for c in codes]
             db.session.add(user)

@@ -46,6 +46,17 @@ MESSAGES = {
     ),
     "pull_not_allowed": _l("Your role does not allow taking conversations from the queue."),
     "supervisors_only": _l("Only supervisors can see this."),
+    "bad_phone": _l("Please give a valid phone number, e.g. 601 234 567."),
+    "callback_exists": _l(
+        "A call back to this number is already arranged. Use the link in the text we sent "
+        "to cancel it."
+    ),
+    "no_callback_window": _l("There are no call-back times available. Please try the chat."),
+    "bad_window": _l("Please choose a time from the list; the one chosen is no longer available."),
+    "callback_not_pending": _l("This call back has already taken place or was cancelled."),
+    "callback_in_progress": _l("A clerk is calling you right now, so it can no longer be cancelled."),
+    "calls_unavailable": _l("Calls cannot be placed from this hub."),
+    "call_in_progress": _l("A call for this contact is already under way."),
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from hub.callbacks import service as callbacks
 from hub.clock import iso
 from hub.interactions.delivery import can_reply
 from hub.interactions.models import Interaction, Message
@@ -42,4 +43,5 @@ def interaction(i: Interaction) -> dict:
         "can_reply": can_reply(i.channel),
         "preview": (last_in.body[:140] if last_in else ""),
         "csat": i.csat,
+        "callback": callbacks.payload(i) if i.channel == "callback" else None,
     }

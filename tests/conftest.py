@@ -22,7 +22,7 @@ os.environ.setdefault("SECRET_KEY", "test-secret-key")
 
 from flask_migrate import upgrade  # noqa: E402
 
-from hub import create_app  # noqa: E402
+from hub import clock, create_app  # noqa: E402
 from hub.demo import demo_password, load_demo  # noqa: E402
 from hub.extensions import db, socketio  # noqa: E402
 from hub.interactions import routing  # noqa: E402
@@ -74,6 +74,7 @@ def app(settings):
         load_demo()
         routing.rebuild_queues()  # as a starting hub does: Redis now mirrors the record
     yield app
+    clock.reset()  # a test may have moved the clock forward
     with app.app_context():
         db.engine.dispose()
 

@@ -55,6 +55,8 @@ class User(UserMixin, db.Model):
     capacity: Mapped[int] = mapped_column(default=3)
     presence: Mapped[str] = mapped_column(String(20), default="offline")
     active: Mapped[bool] = mapped_column(default=True)
+    # The phone Twilio rings for "Call now" before bridging to the resident (E.164).
+    phone: Mapped[str | None] = mapped_column(String(32))
     departments: Mapped[list[Department]] = relationship(secondary=user_departments)
 
     def set_password(self, password: str) -> None:

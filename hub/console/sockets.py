@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from hub import payloads, signals
 from hub.accounts.models import User
+from hub.callbacks import service as callbacks
 from hub.errors import InvalidInput
 from hub.extensions import db, socketio
 from hub.interactions import routing, service
@@ -204,6 +205,14 @@ def on_typing(data: dict) -> dict:
 
 
 @staff_event
+def on_call(data: dict) -> dict:
+    """Call now: ring the clerk's phone (given, or the one on record) and then the resident."""
+    interaction = _interaction(data)
+    callbacks.place_call(interaction, _me(), data.get("phone"))
+    return {"interaction": payloads.interaction(interaction)}
+
+
+@staff_event
 def on_close(data: dict) -> dict:
     interaction = service.close(_interaction(data), _me(), str(data.get("disposition")))
     return {"interaction": payloads.interaction(interaction)}
@@ -257,7 +266,7 @@ def init_app(app: Flask) -> None:
         "accept": on_accept, "decline": on_decline, "claim": on_claim, "waiting": on_waiting,
         "open": on_open, "reply": on_reply, "note": on_note, "typing": on_typing,
         "close": on_close, "transfer_targets": on_transfer_targets, "transfer": on_transfer,
-        "abusive": on_abusive,
+        "abusive": on_abusive, "call": on_call,
     }
     for event, handler in handlers.items():
         socketio.on_event(event, handler, namespace=NAMESPACE)

@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from hub.accounts.models import Department
+from hub.clock import utcnow
 from hub.extensions import db
 from hub.hours.models import DepartmentHours
 
@@ -78,7 +79,7 @@ def next_opening(department: Department, at: datetime | None = None) -> datetime
 
 
 def _local(at: datetime | None) -> datetime:
-    moment = (at or datetime.now(UTC).replace(tzinfo=None)).replace(tzinfo=UTC)
+    moment = (at or utcnow()).replace(tzinfo=UTC)
     return moment.astimezone(_zone())
 
 

@@ -14,8 +14,9 @@ from hub.extensions import db
 
 CHANNELS = ("webchat", "sms", "callback", "booking", "form")
 # queued → offered → assigned → closed; abandoned when the resident leaves while waiting.
-STATES = ("queued", "offered", "assigned", "closed", "abandoned")
-OPEN_STATES = ("queued", "offered", "assigned")
+# A callback waits "scheduled" (outside the queue) until its window or next attempt is due.
+STATES = ("scheduled", "queued", "offered", "assigned", "closed", "abandoned")
+OPEN_STATES = ("scheduled", "queued", "offered", "assigned")
 MESSAGE_KINDS = ("in", "out", "note", "system")
 
 

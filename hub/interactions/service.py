@@ -59,10 +59,12 @@ def open_interaction(
     first_message: str | None = None,
     public_only: bool = True,
     device: str | None = None,
+    scheduled: bool = False,
 ) -> Interaction:
     """Create an interaction, queue it and route it; the resident's first words optional.
 
     `device` is the resident's browser id or phone number; blocked ones are refused.
+    A `scheduled` one (a callback) waits outside the queue until it is released.
     """
     from hub.moderation.service import fingerprint, refuse_if_blocked
 
@@ -82,9 +84,9 @@ def open_interaction(
         resident_handle=resident_handle,
         resident_key=secrets.token_urlsafe(24),
         resident_device=device_hash,
-        state="queued",
+        state="scheduled" if scheduled else "queued",
         created_at=now,
-        queued_at=now,
+        queued_at=None if scheduled else now,
         queue_score=routing.due_score(channel, department, epoch_ms(now)),
     )
     db.session.add(interaction)
@@ -92,6 +94,8 @@ def open_interaction(
     record(interaction, "created", "resident", channel=channel, department=department.code)
     if body is not None:
         db.session.add(Message(interaction=interaction, kind="in", body=body))
+    if scheduled:
+        return interaction  # the caller commits it with what it schedules
     record(interaction, "queued", "system", department=department.code)
     db.session.commit()
     routing.enqueue(interaction)
