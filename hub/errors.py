@@ -57,6 +57,7 @@ MESSAGES = {
     "callback_in_progress": _l("A clerk is calling you right now, so it can no longer be cancelled."),
     "calls_unavailable": _l("Calls cannot be placed from this hub."),
     "call_in_progress": _l("A call for this contact is already under way."),
+    "not_resendable": _l("Only a message that could not be delivered can be sent again."),
 }
 
 

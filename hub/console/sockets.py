@@ -172,6 +172,12 @@ def on_reply(data: dict) -> dict:
 
 
 @staff_event
+def on_resend(data: dict) -> dict:
+    message = service.resend(_interaction(data), _me(), data.get("message_id"))
+    return {"message": payloads.message(message, staff=True)}
+
+
+@staff_event
 def on_note(data: dict) -> dict:
     message = service.add_note(_interaction(data), _me(), data.get("body"))
     return {"message": payloads.message(message, staff=True)}
@@ -266,7 +272,7 @@ def init_app(app: Flask) -> None:
         "accept": on_accept, "decline": on_decline, "claim": on_claim, "waiting": on_waiting,
         "open": on_open, "reply": on_reply, "note": on_note, "typing": on_typing,
         "close": on_close, "transfer_targets": on_transfer_targets, "transfer": on_transfer,
-        "abusive": on_abusive, "call": on_call,
+        "abusive": on_abusive, "call": on_call, "resend": on_resend,
     }
     for event, handler in handlers.items():
         socketio.on_event(event, handler, namespace=NAMESPACE)

@@ -159,6 +159,25 @@ def send(interaction: Interaction, clerk: User, body: object, client_id: str | N
     return message
 
 
+UNDELIVERED = ("failed", "undelivered")
+
+
+def resend(interaction: Interaction, clerk: User, message_id: object) -> Message:
+    """Send a reply again that the channel reported failed (e.g. an SMS Twilio refused)."""
+    check_handler(interaction, clerk)
+    message = db.session.get(Message, message_id) if isinstance(message_id, int) else None
+    if message is None or message.interaction_id != interaction.id or message.kind != "out":
+        raise InvalidInput("not_resendable")
+    if message.delivery not in UNDELIVERED:
+        raise InvalidInput("not_resendable")
+    message.delivery = "stored"
+    record(interaction, "resend", clerk, message_id=message.id)
+    db.session.commit()
+    deliver(interaction, message)
+    signals.message_added.send(interaction, message=message)
+    return message
+
+
 def add_note(interaction: Interaction, clerk: User, body: object) -> Message:
     """An internal note: staff see it in the timeline, the resident never does."""
     check_handler(interaction, clerk)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 
@@ -150,6 +151,17 @@ def test_a_twilio_error_after_the_last_try_marks_the_reply_failed(app, client, s
         assert db.session.query(Message).filter_by(kind="out").one().delivery == "failed"
         event = db.session.query(InteractionEvent).filter_by(kind="delivery_failed").one()
         assert event.data["error"] == 21211
+        message_id = db.session.query(Message.id).filter_by(kind="out").scalar()
+
+    # The clerk sends it again from the console; this time Twilio takes it.
+    answer = emit(anna, "/staff", "resend", {"interaction_id": interaction_id,
+                                             "message_id": message_id})
+    assert answer["ok"] and answer["message"]["delivery"] == "sent"
+    assert len(twilio.requests) == 2
+    # A delivered message cannot be sent again.
+    again = emit(anna, "/staff", "resend", {"interaction_id": interaction_id,
+                                            "message_id": message_id})
+    assert again["code"] == "not_resendable" and "Ponownie" in again["error"]
 
 
 def test_stop_stops_replies_and_start_allows_them_again(app, client, staff):
@@ -233,3 +245,52 @@ def test_a_number_reply_chooses_the_topic_and_keeps_the_place(app, client):
         assert db.session.query(InteractionEvent).filter_by(kind="department_chosen").count() == 1
     # Once a topic is set and a number is just a number, nothing moves.
     assert "Temat" not in sms_in(client, "99", "SM602").get_data(as_text=True)
+
+
+def test_oddzwon_arranges_a_call_back_confirmed_by_its_own_text(app, client):
+    """Is ODDZWOŃ (any case, with or without the accent) a call back in the soonest window,
+    with the TwiML answer left empty because the confirmation is a text of its own?"""
+    from hub.callbacks.models import CallbackRequest
+    from hub.callbacks.windows import windows
+    from hub.interactions.service import find_department
+
+    answer = sms_in(client, "  oddzwoń! ", "SM700")
+    assert answer.status_code == 200 and "<Message>" not in answer.get_data(as_text=True)
+    with app.app_context():
+        callback = db.session.query(CallbackRequest).one()
+        interaction = callback.interaction
+        assert (interaction.channel, interaction.department.code) == ("callback", "general")
+        assert (callback.phone, callback.requested_via) == (PHONE, "sms")
+        assert callback.window_start == windows(find_department("general"))[0].start
+        entry = db.session.query(OutboxEntry).one()
+        assert entry.to == PHONE and "/callback/cancel/" in entry.body
+        assert [m.body for m in interaction.messages if m.kind == "in"] == ["oddzwoń!"]
+    # Twilio retrying the same webhook arranges nothing more and says nothing.
+    assert "<Message>" not in sms_in(client, "oddzwoń!", "SM700").get_data(as_text=True)
+    # A second request is refused, in the resident's language.
+    again = sms_in(client, "ODDZWON", "SM701").get_data(as_text=True)
+    with app.test_request_context("/?lang=pl"):
+        from hub.errors import InvalidInput
+
+        assert InvalidInput("callback_exists").message in html.unescape(again)
+    with app.app_context():
+        assert db.session.query(CallbackRequest).count() == 1
+
+
+def test_call_me_turns_a_waiting_text_into_a_call_back_for_its_topic(app, client):
+    from hub.callbacks.models import CallbackRequest
+
+    first = sms_in(client, "Chcę przerejestrować samochód", "SM800").get_data(as_text=True)
+    with app.test_request_context("/?lang=pl"):
+        from flask_babel import gettext
+
+        assert html.unescape(gettext("Or send CALLBACK and we will call you back.")) in \
+            html.unescape(first)
+    sms_in(client, "2", "SM801")  # vehicles
+    assert "<Message>" not in sms_in(client, "Call me", "SM802").get_data(as_text=True)
+    with app.app_context():
+        text = db.session.query(Interaction).filter_by(channel="sms").one()
+        callback = db.session.query(CallbackRequest).one()
+        assert text.state == "abandoned"
+        assert callback.interaction.department.code == "vehicles"
+        assert callback.requested_via == "sms"
