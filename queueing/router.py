@@ -179,6 +179,10 @@ class Router:
         active, offers = pipe.execute()
         return active, offers
 
+    def busy_units(self, clerk_id: int) -> int:
+        """Capacity units in use (offers included): a call fills the clerk, a chat takes 1."""
+        return sum(int(u) for u in self.redis.hvals(self._key("clerk", clerk_id) + ":load"))
+
     def clerk_offers(self, clerk_id: int) -> list[int]:
         return [int(i) for i in self.redis.smembers(self._key("clerk", clerk_id, "offers"))]
 

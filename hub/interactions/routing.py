@@ -169,8 +169,7 @@ def claim(interaction_id: int, clerk: User) -> Interaction:
         raise InvalidInput("not_yours")
     if not router().claim(interaction_id, clerk.id, interaction.department.code):
         if router().clerk_status(clerk.id) == "available" and interaction.state == "queued":
-            active, offers = router().clerk_load(clerk.id)
-            if active + offers >= clerk.capacity:
+            if router().busy_units(clerk.id) >= clerk.capacity:
                 raise InvalidInput("at_capacity")
         raise InvalidInput("offer_gone")
     return _assign(interaction_id, clerk, "claimed", ("queued",))

@@ -31,7 +31,9 @@ def index():
         for d in departments
     ]
     clerks = db.session.scalars(select(User).where(User.active).order_by(User.name)).all()
-    loads = {c.id: router().clerk_load(c.id) for c in clerks}
+    # Capacity in use counts units (a call fills the clerk), then the open offers.
+    loads = {c.id: (min(router().busy_units(c.id), c.capacity), router().clerk_load(c.id)[1])
+             for c in clerks}
     page = max(1, request.args.get("page", 1, type=int))
     interactions = db.session.scalars(
         select(Interaction).order_by(Interaction.id.desc())

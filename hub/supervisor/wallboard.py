@@ -214,5 +214,6 @@ def _clerk(user: User) -> dict:
     return {
         "id": user.id, "name": user.name, "presence": user.presence,
         "active": active, "offers": offers, "capacity": user.capacity,
+        "busy": min(router().busy_units(user.id), user.capacity),  # a call fills the clerk
         "departments": list(user.department_codes),
     }

@@ -124,7 +124,7 @@
   function fillClerk(tr, c) {
     setText(tr.querySelector("th"), c.name);
     setText(tr.querySelector('[data-field="presence"]'), T.presence[c.presence] || c.presence);
-    setText(tr.querySelector('[data-field="load"]'), c.active + "\u00a0/\u00a0" + c.capacity);
+    setText(tr.querySelector('[data-field="load"]'), c.busy + "\u00a0/\u00a0" + c.capacity);
     setText(tr.querySelector('[data-field="departments"]'),
       c.departments.map(function (code) { return T.department[code] || code; }).join(", "));
   }
