@@ -8,6 +8,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from hub.accounts.models import Department, User
+from hub.callbacks import service as callbacks
 from hub.clock import utcnow
 from hub.extensions import db
 from hub.i18n import current_language
@@ -81,4 +82,9 @@ def interaction(interaction_id: int):
     record(None, "transcript_viewed", current_user._get_current_object(),
            interaction_id=interaction_id)
     db.session.commit()
-    return render_template("supervisor/interaction.html", item=item, events=events, staff=staff)
+    callback = callbacks.callback_of(item) if item.channel == "callback" else None
+    return render_template(
+        "supervisor/interaction.html", item=item, events=events, staff=staff,
+        callback=callback, window=callbacks.window_of(callback) if callback else None,
+        attempts=callbacks.attempts_of(item) if callback else [],
+    )

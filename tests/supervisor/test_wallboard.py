@@ -89,7 +89,7 @@ def test_snapshot_of_a_day_at_the_registry(app, registry_day):
     assert list(clerks) == sorted(clerks)
     assert clerks["Anna Kowalska"] == {
         "id": clerks["Anna Kowalska"]["id"], "name": "Anna Kowalska", "presence": "break",
-        "active": 3, "offers": 0, "capacity": 3,
+        "active": 3, "offers": 0, "capacity": 3, "busy": 3,
         "departments": ["general", "registry", "residence"],
     }
     assert clerks["Piotr Nowak"]["active"] == 0
