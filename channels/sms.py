@@ -7,7 +7,7 @@ nothing. A text from a number with an open conversation joins it; otherwise it o
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, Response, abort, current_app, request
+from flask import Blueprint, Flask, Response, abort, current_app, request, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from rq import get_current_job
@@ -19,6 +19,7 @@ from channels import twilio_gateway
 from channels.models import OptOut
 from hub import signals
 from hub.accounts.models import Department
+from hub.callbacks import service as callbacks
 from hub.errors import InvalidInput
 from hub.extensions import csrf, db, limiter
 from hub.interactions import routing, service
@@ -31,6 +32,9 @@ bp = Blueprint("sms", __name__, url_prefix="/channels/sms")
 
 STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "NIE", "KONIEC"}
 START_WORDS = {"START", "UNSTOP", "TAK"}
+# A text that is only one of these asks for a call back (compared folded: ODDZWOŃ → ODDZWON).
+CALLBACK_WORDS = {"ODDZWON", "CALLBACK", "CALL ME"}
+_FOLD = str.maketrans("ĄĆĘŁŃÓŚŹŻ", "ACELNOSZZ")
 # Twilio joins longer texts itself up to 1,600 characters; beyond that we split.
 PART_CHARS = 1600
 # Channels whose replies go out as texts: SMS, and callbacks (confirmations, a clerk's note).
@@ -57,6 +61,8 @@ def inbound():
     word = body.upper()
     if word in STOP_WORDS or word in START_WORDS:
         return _twiml(_opt(phone, stop=word in STOP_WORDS))
+    if keyword(body) in CALLBACK_WORDS:
+        return _twiml(_callback_by_text(phone, body, sid))
     interaction = _open_conversation(phone)
     try:
         if interaction is None:
@@ -85,6 +91,39 @@ def inbound():
     return _twiml()
 
 
+def keyword(body: str) -> str:
+    """The text as a keyword: upper case, Polish letters folded, spaces and end marks tidied."""
+    return " ".join(body.upper().translate(_FOLD).split()).strip(".!?, ")
+
+
+def _callback_by_text(phone: str, body: str, sid: str) -> str | None:
+    """ODDZWOŃ: a call back in the soonest window, for the topic of the text still open.
+
+    The confirmation (with its cancel link) goes out as a text of its own, so the webhook's
+    answer stays empty; a refusal is the answer.
+    """
+    conversation = _open_conversation(phone)
+    waiting = conversation if conversation is not None and conversation.state in (
+        "queued", "offered") else None
+    try:
+        callback = callbacks.request_callback(
+            conversation.department.code if conversation is not None
+            else current_app.config["SMS_DEFAULT_DEPARTMENT"],
+            phone, language=conversation.language if conversation is not None else "pl",
+            via="sms", replaces=waiting, cancel_link=_cancel_link, public_only=False,
+        )
+    except InvalidInput as refusal:
+        with force_locale("pl"):
+            return refusal.message
+    service.receive(callback, body, sid)  # the asking text, kept (and a retried webhook seen)
+    return None
+
+
+def _cancel_link(token: str) -> str:
+    base = current_app.config["PUBLIC_URL"] or request.host_url
+    return base.rstrip("/") + url_for("callbacks.cancel_page", token=token)
+
+
 def _menu_departments() -> list[Department]:
     return list(db.session.scalars(
         select(Department).where(Department.active, Department.public).order_by(Department.id)
@@ -95,7 +134,8 @@ def _menu(language: str) -> str:
     """'To choose a topic, reply with its number: 1 Civil registry, 2 …'."""
     options = ", ".join(f"{n} {d.name(language)}"
                         for n, d in enumerate(_menu_departments(), 1))
-    return _("To choose a topic, reply with its number: %(options)s.", options=options)
+    return (_("To choose a topic, reply with its number: %(options)s.", options=options) + " "
+            + _("Or send CALLBACK and we will call you back."))
 
 
 def _menu_choice(interaction: Interaction, body: str) -> Department | None:

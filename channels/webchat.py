@@ -10,12 +10,14 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 from flask_socketio import join_room
+from sqlalchemy import select
 
 from hub import payloads, ratelimit, signals, tokens
+from hub.accounts.models import Department
 from hub.errors import InvalidInput
-from hub.extensions import socketio
+from hub.extensions import db, socketio
 from hub.hours import service as hours
 from hub.i18n import current_language
 from hub.interactions import routing, service
@@ -29,6 +31,13 @@ def room(interaction_id: int) -> str:
     return f"interaction:{interaction_id}"
 
 
+def offers_callback(closed: bool, wait_seconds: int | None) -> bool:
+    """Whether a waiting resident is offered a call back instead: the department is closed,
+    no clerk is on duty (no estimate), or the wait is longer than CALLBACK_OFFER_WAIT_SECONDS."""
+    return closed or wait_seconds is None or (
+        wait_seconds > current_app.config["CALLBACK_OFFER_WAIT_SECONDS"])
+
+
 def status(interaction: Interaction) -> dict:
     """Everything the widget shows about where the conversation stands."""
     position, wait = routing.position_of(interaction)
@@ -36,6 +45,7 @@ def status(interaction: Interaction) -> dict:
     closed = waiting and not hours.is_open(interaction.department)
     return {
         "closed": closed,
+        "callback_offered": waiting and offers_callback(closed, wait),
         "next_opening": hours.describe_next_opening(interaction.department,
                                                     interaction.language) if closed else None,
         "interaction_id": interaction.id,
@@ -44,6 +54,7 @@ def status(interaction: Interaction) -> dict:
         "wait_seconds": wait,
         "clerk": interaction.clerk.display_name if interaction.clerk else None,
         "department": interaction.department.name(interaction.language),
+        "department_code": interaction.department.code,
         "resident_left": interaction.resident_left_at is not None,
         "rated": interaction.csat is not None,
     }
@@ -150,10 +161,15 @@ def _on_interaction_changed(interaction: Interaction) -> None:
 
 
 def _on_queue_positions(department: str, entries: list[tuple[int, int, int | None]]) -> None:
+    if not entries:
+        return
+    found = db.session.scalar(select(Department).where(Department.code == department))
+    closed = found is not None and not hours.is_open(found)
     for interaction_id, position, wait in entries:
         socketio.emit(
             "queue",
-            {"interaction_id": interaction_id, "position": position, "wait_seconds": wait},
+            {"interaction_id": interaction_id, "position": position, "wait_seconds": wait,
+             "callback_offered": offers_callback(closed, wait)},
             to=room(interaction_id),
             namespace=NAMESPACE,
         )

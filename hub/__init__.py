@@ -82,13 +82,14 @@ def _init_extensions(app: Flask, redis_url: str) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from hub.accounts.routes import bp as accounts
+    from hub.callbacks.routes import bp as callbacks
     from hub.canned.routes import bp as canned
     from hub.console.routes import bp as console
     from hub.health import bp as health
     from hub.resident.routes import bp as resident
     from hub.supervisor.routes import bp as supervisor
 
-    for blueprint in (resident, accounts, console, supervisor, canned, health):
+    for blueprint in (resident, callbacks, accounts, console, supervisor, canned, health):
         app.register_blueprint(blueprint)
 
 

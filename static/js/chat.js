@@ -125,6 +125,7 @@
       text = T.abandoned;
     }
     if (queueStatus.textContent !== text) queueStatus.textContent = text;
+    offerCallback(s);
     var over = s.state === "closed" || s.state === "abandoned" || s.resident_left;
     if (over && sections.ended.hidden) {
       show("ended");
@@ -134,6 +135,25 @@
     } else if (!over) {
       show("conversation");
     }
+  }
+
+  /* A long wait or a closed office: offer a call back instead (the chat then ends, the call
+     keeps its place). The link is added once, so the live region announces it once. */
+  function offerCallback(s) {
+    var box = $("callback-offer");
+    var waiting = s.state === "queued" || s.state === "offered";
+    if (!(waiting && s.callback_offered && state.token && s.department_code)) {
+      box.textContent = "";
+      return;
+    }
+    if (box.firstChild) return;
+    var query = new URLSearchParams({ department: s.department_code, chat: state.token, lang: lang });
+    var link = document.createElement("a");
+    link.id = "callback-link";
+    link.href = root.dataset.callbackUrl + "?" + query.toString();
+    link.textContent = T.callback_offer;
+    if (embedded) { link.target = "_blank"; link.rel = "noopener"; }
+    box.appendChild(link);
   }
 
   /* -- starting and resuming ----------------------------------------------------------- */
@@ -271,6 +291,7 @@
     state = {}; save();
     transcript.textContent = ""; shown = {}; lastSeen = 0;
     queueStatus.textContent = "";
+    $("callback-offer").textContent = "";
     $("rating-form").reset();
     show("start");
     $("department").focus();
@@ -287,7 +308,8 @@
   socket.on("status", applyStatus);
   socket.on("queue", function (q) {
     if (current.state !== "queued" && current.state !== "offered") return;
-    applyStatus(Object.assign({}, current, { position: q.position, wait_seconds: q.wait_seconds }));
+    applyStatus(Object.assign({}, current, { position: q.position, wait_seconds: q.wait_seconds,
+                                             callback_offered: q.callback_offered }));
   });
   socket.on("typing", function (t) {
     $("typing").textContent = t.typing ? fmt(T.typing, { name: clerkName || T.clerk }) : "";

@@ -74,17 +74,31 @@ STATIC_PAGES = {
     "chat-english": ("/chat?lang=en", "#start-form"),
     "accessibility": ("/accessibility", "main form"),
     "login": ("/login", "main form"),
+    "callback-topic": ("/callback", "main form"),
+    "callback-form": ("/callback?department=general", "#phone"),
+    "callback-bad-link": ("/callback/cancel/not-a-token", "main h1"),
 }
 
 
 @pytest.mark.parametrize("name", list(STATIC_PAGES))
 def test_axe_pages(shared_hub, contexts, name):
     path, ready = STATIC_PAGES[name]
+    contexts.allow("status of 404")  # the cancel page of a bad link answers 404
     page = contexts.new_page(shared_hub.url, **AXE_CONTEXT)
     page.goto(path)
     expect(page.locator(ready)).to_be_visible()
     expect(page.locator("html")).to_have_attribute("lang", "en" if "lang=en" in path else "pl")
     check_axe(page, name)
+
+
+@pytest.mark.parametrize("name", [name for name in STATIC_PAGES if name.startswith("callback")])
+def test_axe_callback_pages_in_english(shared_hub, contexts, name):
+    contexts.allow("status of 404")
+    path, ready = STATIC_PAGES[name]
+    page = contexts.new_page(shared_hub.url, **AXE_CONTEXT)
+    page.goto(path + ("&" if "?" in path else "?") + "lang=en")
+    expect(page.locator(ready)).to_be_visible()
+    check_axe(page, name + " in English")
 
 
 def test_language_choice_sticks_and_reaches_the_widget(shared_hub, contexts):
@@ -111,6 +125,72 @@ def test_axe_accessibility_form_errors(shared_hub, contexts):
     expect(page.locator("#message")).to_have_attribute("aria-invalid", "true")
     expect(page.locator("#message")).to_have_attribute("aria-describedby", "message-error")
     check_axe(page, "accessibility form with errors")
+
+
+def test_axe_callback_request_confirmation_and_cancel(hub, contexts):
+    """/callback with errors (summary focused, fields marked), then the confirmation, the
+    cancel page from it, and the page after cancelling; each by keyboard-sized targets."""
+    contexts.allow("status of 400")
+    page = contexts.new_page(hub.url, **AXE_CONTEXT)
+    page.goto("/callback")
+    page.select_option("#department", "general")
+    page.locator("main form button[type=submit]").click()
+    expect(page.locator("#phone")).to_be_visible()
+    page.fill("#phone", "12")
+    page.locator("main form button[type=submit]").click()
+    summary = page.locator(".error-summary")
+    expect(summary).to_be_focused()
+    expect(page.locator("#phone")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#phone")).to_have_attribute("aria-describedby", "phone-hint phone-error")
+    expect(page.locator("#consent")).to_have_attribute("aria-invalid", "true")
+    check_axe(page, "/callback with errors")
+    assert_targets(page, "/callback with errors")
+    assert_labels_beside_controls(page, "main form")
+    summary.locator("a[href='#phone']").click()
+    expect(page.locator("#phone")).to_be_focused()
+
+    page.fill("#phone", "601 234 567")
+    page.locator("#window-1").check()
+    page.check("#consent")
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url("**/callback/arranged")
+    expect(page.locator("main h1")).to_be_visible()
+    expect(page.locator("main")).to_contain_text("601 234 567")
+    check_axe(page, "/callback/arranged")
+
+    page.locator("main a[href*='/callback/cancel/']").click()
+    expect(page.locator("main form button[type=submit]")).to_be_visible()
+    expect(page.locator("main")).not_to_contain_text("601 234 567")
+    check_axe(page, "the cancel page")
+    assert_targets(page, "the cancel page")
+    page.locator("main form button[type=submit]").click()
+    expect(page.locator("main [role=status]")).to_be_visible()
+    expect(page.locator("main form")).to_have_count(0)
+    check_axe(page, "the cancel page after cancelling")
+    page.set_viewport_size({"width": 320, "height": 640})
+    assert_reflows(page, "the cancel page")
+
+
+def test_a_waiting_chat_offers_a_call_back_that_replaces_it(shared_hub, contexts):
+    """No clerk on duty: the chat offers a call back; taking it ends the chat."""
+    page = contexts.new_page(shared_hub.url, **AXE_CONTEXT)
+    page.goto("/chat")
+    start_chat(page, "residence")
+    link = page.locator("#callback-offer a")
+    expect(link).to_be_visible()
+    expect(page.locator("#callback-offer")).to_have_attribute("aria-live", "polite")
+    href = link.get_attribute("href")
+    assert "department=residence" in href and "chat=" in href and "lang=pl" in href
+    check_axe(page, "/chat while queued with the call-back offer")
+    link.click()
+    expect(page.locator("#phone")).to_be_visible()
+    expect(page.locator("main .notice")).to_be_visible()  # the chat ends, the place is kept
+    page.fill("#phone", "601 234 568")
+    page.check("#consent")
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url("**/callback/arranged")
+    page.goto("/chat")
+    expect(page.locator("#ended")).to_be_visible()
 
 
 def test_axe_city_with_widget_open(shared_hub, contexts):
@@ -316,7 +396,8 @@ def test_live_regions_and_alerts(shared_hub, contexts):
     expect(page.locator("#message")).to_be_focused()
 
 
-REFLOW_PAGES = ["/", "/chat", "/chat?embed=1", "/city", "/accessibility", "/login", "/console"]
+REFLOW_PAGES = ["/", "/chat", "/chat?embed=1", "/city", "/accessibility", "/callback",
+                "/callback?department=general", "/login", "/console"]
 
 
 def test_reflow_at_320px_and_target_sizes(shared_hub, contexts):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import json
 import logging
 
@@ -245,52 +244,3 @@ def test_a_number_reply_chooses_the_topic_and_keeps_the_place(app, client):
         assert db.session.query(InteractionEvent).filter_by(kind="department_chosen").count() == 1
     # Once a topic is set and a number is just a number, nothing moves.
     assert "Temat" not in sms_in(client, "99", "SM602").get_data(as_text=True)
-
-
-def test_oddzwon_arranges_a_call_back_confirmed_by_its_own_text(app, client):
-    """Is ODDZWOŃ (any case, with or without the accent) a call back in the soonest window,
-    with the TwiML answer left empty because the confirmation is a text of its own?"""
-    from hub.callbacks.models import CallbackRequest
-    from hub.callbacks.windows import windows
-    from hub.interactions.service import find_department
-
-    answer = sms_in(client, "  oddzwoń! ", "SM700")
-    assert answer.status_code == 200 and "<Message>" not in answer.get_data(as_text=True)
-    with app.app_context():
-        callback = db.session.query(CallbackRequest).one()
-        interaction = callback.interaction
-        assert (interaction.channel, interaction.department.code) == ("callback", "general")
-        assert (callback.phone, callback.requested_via) == (PHONE, "sms")
-        assert callback.window_start == windows(find_department("general"))[0].start
-        entry = db.session.query(OutboxEntry).one()
-        assert entry.to == PHONE and "/callback/cancel/" in entry.body
-        assert [m.body for m in interaction.messages if m.kind == "in"] == ["oddzwoń!"]
-    # Twilio retrying the same webhook arranges nothing more and says nothing.
-    assert "<Message>" not in sms_in(client, "oddzwoń!", "SM700").get_data(as_text=True)
-    # A second request is refused, in the resident's language.
-    again = sms_in(client, "ODDZWON", "SM701").get_data(as_text=True)
-    with app.test_request_context("/?lang=pl"):
-        from hub.errors import InvalidInput
-
-        assert InvalidInput("callback_exists").message in html.unescape(again)
-    with app.app_context():
-        assert db.session.query(CallbackRequest).count() == 1
-
-
-def test_call_me_turns_a_waiting_text_into_a_call_back_for_its_topic(app, client):
-    from hub.callbacks.models import CallbackRequest
-
-    first = sms_in(client, "Chcę przerejestrować samochód", "SM800").get_data(as_text=True)
-    with app.test_request_context("/?lang=pl"):
-        from flask_babel import gettext
-
-        assert html.unescape(gettext("Or send CALLBACK and we will call you back.")) in \
-            html.unescape(first)
-    sms_in(client, "2", "SM801")  # vehicles
-    assert "<Message>" not in sms_in(client, "Call me", "SM802").get_data(as_text=True)
-    with app.app_context():
-        text = db.session.query(Interaction).filter_by(channel="sms").one()
-        callback = db.session.query(CallbackRequest).one()
-        assert text.state == "abandoned"
-        assert callback.interaction.department.code == "vehicles"
-        assert callback.requested_via == "sms"
