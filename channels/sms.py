@@ -7,7 +7,7 @@ nothing. A text from a number with an open conversation joins it; otherwise it o
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, Response, abort, current_app, request, url_for
+from flask import Blueprint, Flask, Response, abort, current_app, request
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from rq import get_current_job
@@ -20,6 +20,7 @@ from channels.models import OptOut
 from hub import signals
 from hub.accounts.models import Department
 from hub.callbacks import service as callbacks
+from hub.callbacks.routes import cancel_link
 from hub.errors import InvalidInput
 from hub.extensions import csrf, db, limiter
 from hub.interactions import routing, service
@@ -110,18 +111,13 @@ def _callback_by_text(phone: str, body: str, sid: str) -> str | None:
             conversation.department.code if conversation is not None
             else current_app.config["SMS_DEFAULT_DEPARTMENT"],
             phone, language=conversation.language if conversation is not None else "pl",
-            via="sms", replaces=waiting, cancel_link=_cancel_link, public_only=False,
+            via="sms", replaces=waiting, cancel_link=cancel_link, public_only=False,
         )
     except InvalidInput as refusal:
         with force_locale("pl"):
             return refusal.message
     service.receive(callback, body, sid)  # the asking text, kept (and a retried webhook seen)
     return None
-
-
-def _cancel_link(token: str) -> str:
-    base = current_app.config["PUBLIC_URL"] or request.host_url
-    return base.rstrip("/") + url_for("callbacks.cancel_page", token=token)
 
 
 def _menu_departments() -> list[Department]:

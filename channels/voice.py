@@ -22,6 +22,7 @@ from twilio.twiml.voice_response import Gather, VoiceResponse
 from channels import twilio_gateway
 from hub.callbacks import service as callbacks
 from hub.callbacks.models import CallAttempt
+from hub.callbacks.routes import cancel_link
 from hub.errors import InvalidInput
 from hub.extensions import csrf, limiter
 from hub.hours import service as hours
@@ -231,12 +232,6 @@ def menu():
                        window=callbacks.window_of(callback).label(language)), language)
     answer.hangup()
     return _twiml(answer)
-
-
-def cancel_link(token: str) -> str:
-    """The absolute link to cancel a callback, for the confirmation text."""
-    base = current_app.config["PUBLIC_URL"] or request.host_url
-    return base.rstrip("/") + f"/callback/cancel/{token}"
 
 
 def init_app(app: Flask) -> None:

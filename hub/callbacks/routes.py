@@ -99,7 +99,8 @@ def _form_page(department: Department, chat: Interaction | None, values: dict,
                            days=days, values=values, errors=ordered), 400 if errors else 200
 
 
-def _cancel_link(token: str) -> str:
+def cancel_link(token: str) -> str:
+    """The absolute link to cancel a callback, for the confirmation text (any channel)."""
     base = current_app.config["PUBLIC_URL"] or request.host_url
     return base.rstrip("/") + url_for("callbacks.cancel_page", token=token,
                                        lang=current_language())
@@ -135,7 +136,7 @@ def submit():
             interaction = request_callback(
                 department.code, values["phone"], language=current_language(),
                 name=values["name"] or None, window=find_window(department, values["window"]),
-                via="chat" if chat else "web", replaces=chat, cancel_link=_cancel_link,
+                via="chat" if chat else "web", replaces=chat, cancel_link=cancel_link,
                 public_only=chat is None,
             )
         except InvalidInput as refusal:
