@@ -13,6 +13,7 @@
   var capacity = 0;
   var lastTyping = 0;
   var typingTimer = null;
+  var chooseHeading = $("workspace-heading").textContent;  // "Choose a conversation"
 
   // auth.console: this tab is a working console (a wallboard tab does not make a clerk present)
   var socket = io("/staff", { query: { lang: lang }, auth: { console: true },
@@ -26,6 +27,12 @@
   function timeOf(iso) {
     return new Intl.DateTimeFormat(lang === "en" ? "en-GB" : "pl-PL", {
       hour: "2-digit", minute: "2-digit", timeZone: "Europe/Warsaw"
+    }).format(new Date(iso));
+  }
+  function momentOf(iso) {
+    return new Intl.DateTimeFormat(lang === "en" ? "en-GB" : "pl-PL", {
+      weekday: "long", day: "numeric", month: "long", hour: "2-digit", minute: "2-digit",
+      timeZone: "Europe/Warsaw"
     }).format(new Date(iso));
   }
   function call(event, data) {
@@ -61,10 +68,11 @@
       title.className = "item-title";
       title.textContent = describe(o);
       li.appendChild(title);
-      if (o.preview) {
+      var previewText = o.preview || (o.callback ? o.callback.phone + " · " + o.callback.window : "");
+      if (previewText) {
         var preview = document.createElement("p");
         preview.className = "preview";
-        preview.textContent = o.preview;
+        preview.textContent = previewText;
         li.appendChild(preview);
       }
       var countdown = document.createElement("p");
@@ -244,11 +252,14 @@
       var c = answer.interaction;
       conversations[id] = c;
       $("workspace-heading").textContent = describe(c);
+      $("workspace-meta").classList.remove("notice");
       $("workspace-meta").textContent = [c.resident_handle, c.can_reply ? "" : T.no_reply]
         .filter(Boolean).join(" · ");
       $("workspace-body").hidden = false;
       $("staff-transcript").textContent = "";
       answer.messages.forEach(renderMessage);
+      $("clerk-phone").value = root.dataset.phone || "";
+      renderCallPanel(c);
       $("mode-reply").disabled = !c.can_reply;
       if (!c.can_reply) $("mode-note").checked = true;
       renderConversations();
@@ -256,11 +267,83 @@
     });
   }
 
+  /* -- callbacks: Call now and its attempts --------------------------------------------- */
+
+  var ACTIVE_ATTEMPT = ["queued", "ringing_clerk", "dialling", "answered"];
+  var progressSaid = "";   // the last call progress announced, so each change is said once
+
+  function attemptText(a) {
+    if (a.status === "completed" && a.talk_seconds) {
+      return a.talk_seconds >= 60 ? fmt(T.talked_minutes, { minutes: Math.round(a.talk_seconds / 60) })
+        : fmt(T.talked_seconds, { seconds: a.talk_seconds });
+    }
+    return T.attempt[a.status] || a.status;
+  }
+
+  function renderCallPanel(c) {
+    var panel = $("call-panel");
+    var cb = c && c.channel === "callback" ? c.callback : null;
+    panel.hidden = !cb;
+    if (!cb) { progressSaid = ""; return; }
+    $("call-resident-phone").textContent = cb.phone;
+    $("call-window").textContent = cb.window;
+    var list = $("call-attempts");
+    list.textContent = "";
+    cb.attempts.forEach(function (a) {
+      var li = document.createElement("li");
+      li.dataset.status = a.status;
+      li.textContent = fmt(T.attempt_line, { time: timeOf(a.at), status: attemptText(a) });
+      list.appendChild(li);
+    });
+    $("call-no-attempts").hidden = cb.attempts.length > 0;
+    var last = cb.attempts[cb.attempts.length - 1];
+    var active = !!last && ACTIVE_ATTEMPT.indexOf(last.status) >= 0;
+    // aria-disabled, not disabled: the button keeps the keyboard focus while a call is on.
+    $("call-now").setAttribute("aria-disabled", active ? "true" : "false");
+    var said = last ? fmt(T.call_progress, { number: cb.attempts.length, status: attemptText(last) }) : "";
+    var key = c.id + ":" + said;
+    if (key !== progressSaid) {
+      // The first render of a conversation shows the state without announcing it again.
+      if (progressSaid.split(":")[0] === String(c.id)) $("call-status").textContent = said;
+      else $("call-status").textContent = "";
+      progressSaid = key;
+    }
+  }
+
+  $("call-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    if (!openId || $("call-now").getAttribute("aria-disabled") === "true") return;
+    var phone = $("clerk-phone").value.trim();
+    $("call-now").setAttribute("aria-disabled", "true");
+    call("call", { interaction_id: openId, phone: phone }).then(function (answer) {
+      if (!answer.ok) {
+        alertText(answer.error);
+        $("call-now").setAttribute("aria-disabled", "false");
+        $("clerk-phone").focus();
+        return;
+      }
+      alertText("");
+      root.dataset.phone = phone || root.dataset.phone;
+      conversations[answer.interaction.id] = answer.interaction;
+      if (String(openId) === String(answer.interaction.id)) renderCallPanel(answer.interaction);
+    });
+  });
+
+  /* A callback leaving the clerk after a call that did not reach the resident. */
+  function callbackLeft(i) {
+    var cb = i.callback || {};
+    if (i.state === "scheduled") return fmt(T.rescheduled, { time: momentOf(cb.not_before) });
+    if (i.state === "closed" && cb.outcome === "unreachable") return T.given_up;
+    return "";
+  }
+
   function closeWorkspace() {
     openId = null;
     $("workspace-body").hidden = true;
-    $("workspace-heading").textContent = "";
+    $("workspace-heading").textContent = chooseHeading;
     $("workspace-meta").textContent = "";
+    $("workspace-meta").classList.remove("notice");
+    renderCallPanel(null);
   }
 
   function sendReply() {
@@ -416,10 +499,22 @@
     if (i.state === "assigned" && String(i.clerk_id) === root.dataset.clerk) {
       conversations[i.id] = i;
       renderConversations();
+      if (String(openId) === String(i.id)) renderCallPanel(i);
     } else if (conversations[i.id]) {
+      var wasOpen = String(openId) === String(i.id);
+      var focusInside = $("workspace").contains(document.activeElement);
+      var left = i.channel === "callback" ? callbackLeft(i) : "";
       delete conversations[i.id];
-      if (String(openId) === String(i.id)) closeWorkspace();
+      if (wasOpen) closeWorkspace();
       renderConversations();
+      if (left) {
+        if (wasOpen) {
+          $("workspace-meta").textContent = left;
+          $("workspace-meta").classList.add("notice");
+        }
+        announce(left);
+        if (wasOpen && focusInside) $("workspace-heading").focus();
+      }
     }
   });
   socket.on("presence", function (p) { showPresence(p.presence); });

@@ -40,12 +40,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_hub():
+def running_hub(**extra: str):
     """`python app.py` on a free port with a throwaway instance directory."""
     instance = Path(tempfile.mkdtemp(prefix="okienko-shots-"))
     port = free_port()
     env = {**os.environ, "OKIENKO_INSTANCE": str(instance),
-           "EMBEDDED_REDIS_PORT": str(free_port()), "RATELIMIT_ENABLED": "0"}
+           "EMBEDDED_REDIS_PORT": str(free_port()), "RATELIMIT_ENABLED": "0", **extra}
     for name in ("REDIS_URL", "DATABASE_URL", "SECRET_KEY"):
         env.pop(name, None)
     log_path = instance / "hub.log"
@@ -165,6 +165,108 @@ def session(browser, url: str, size: str, viewport: dict, out: Path) -> None:
     resident.context.close()
 
 
+def callbacks(browser, url: str, size: str, viewport: dict, out: Path) -> None:
+    """A waiting chat offered a call back, then /callback: topic, form, errors, confirmation,
+    the cancel page and after cancelling. Vehicles and taxes: Anna is never offered these."""
+    last = "7" if size == "desktop" else "8"
+    page = new_page(browser, url, viewport)
+    page.goto("/chat")
+    page.select_option("#department", "vehicles")
+    page.check("#consent")
+    page.locator("#start-form button[type=submit]").click()
+    expect(page.locator("#callback-offer a")).to_be_visible()
+    shoot(page, out, "chat-callback-offer", size)
+    page.locator("#callback-offer a").click()
+    expect(page.locator("#phone")).to_be_visible()
+    shoot(page, out, "callback-from-chat", size)
+    page.fill("#phone", f"601 234 57{last}")
+    page.check("#consent")
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url("**/callback/arranged")
+
+    page.goto("/callback")
+    expect(page.locator("#department")).to_be_visible()
+    shoot(page, out, "callback-topic", size)
+    page.select_option("#department", "taxes")
+    page.locator("main form button[type=submit]").click()
+    expect(page.locator("#phone")).to_be_visible()
+    shoot(page, out, "callback-form", size)
+    page.fill("#phone", "60123")
+    page.locator("main form button[type=submit]").click()
+    expect(page.locator(".error-summary")).to_be_visible()
+    shoot(page, out, "callback-errors", size)
+    page.fill("#phone", f"601 234 56{last}")
+    page.fill("#name", "Maria Nowak")
+    page.locator("#window-2").check()
+    page.check("#consent")
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url("**/callback/arranged")
+    shoot(page, out, "callback-arranged", size)
+    page.locator("main a[href*='/callback/cancel/']").click()
+    expect(page.locator("main form button[type=submit]")).to_be_visible()
+    shoot(page, out, "callback-cancel", size)
+    page.locator("main form button[type=submit]").click()
+    expect(page.locator("main [role=status]")).to_be_visible()
+    shoot(page, out, "callback-cancelled", size)
+    page.context.close()
+
+
+# Calls at any hour, and the test phone's clock button, for the "Call now" pictures.
+CALLS_HUB = {"CALLBACK_HOURS": "mo-su 0:00-24:00", "DEV_CLOCK": "1"}
+
+
+def calls(browser, url: str, size: str, viewport: dict, out: Path) -> None:
+    """Anna's "Call now" for a callback, the resident's test phone ringing, then missed."""
+    number = "601 234 591" if size == "desktop" else "601 234 592"
+    clerk = new_page(browser, url, viewport)
+    clerk.goto("/login")
+    clerk.fill("#email", "anna@okienko.local")
+    clerk.fill("#password", PASSWORD)
+    clerk.locator("main form button[type=submit]").click()
+    clerk.wait_for_url("**/console**")
+    expect(clerk.locator("#load")).not_to_be_empty()
+    clerk.check("#presence-available")
+    expect(clerk.locator("#presence-available")).to_be_checked()
+
+    phone = new_page(browser, url, viewport)
+    phone.goto("/dev/phone?number=" + number.replace(" ", ""))
+    expect(phone.locator("#hub-clock")).to_be_visible()
+    resident = new_page(browser, url, viewport)
+    resident.goto("/callback?department=registry")
+    resident.fill("#phone", number)
+    resident.fill("#name", "Maria Nowak")
+    resident.check("#consent")
+    resident.locator("main form button[type=submit]").click()
+    resident.wait_for_url("**/callback/arranged")
+    resident.context.close()
+
+    expect(clerk.locator("#offers li")).to_have_count(1)
+    shoot(clerk, out, "console-callback-offer", size)
+    clerk.locator("#offers li button.button-primary").click()
+    expect(clerk.locator("#call-panel")).to_be_visible()
+    shoot(clerk, out, "console-callback", size)
+    clerk.locator("#call-now").click()
+    expect(phone.locator("#incoming-call")).to_be_visible()
+    expect(clerk.locator("#call-attempts li[data-status=dialling]")).to_have_count(1)
+    shoot(clerk, out, "console-callback-calling", size)
+    shoot(phone, out, "dev-phone-ringing", size)
+    phone.locator("#call-answer").click()
+    expect(phone.locator("#call-hang-up")).to_be_visible()
+    shoot(phone, out, "dev-phone-in-call", size)
+    phone.locator("#call-hang-up").click()
+    expect(clerk.locator("#call-attempts li[data-status=completed]")).to_have_count(1)
+    expect(phone.locator("#phone-feed .msg", has_text="(")).to_have_count(1)
+    clerk.locator("#call-now").click()
+    expect(phone.locator("#call-decline")).to_be_visible()
+    phone.locator("#call-decline").click()
+    expect(clerk.locator("#workspace-meta")).not_to_be_empty()
+    shoot(clerk, out, "console-callback-not-reached", size)
+    expect(phone.locator("#phone-feed .msg", has_text="(")).to_have_count(2)
+    shoot(phone, out, "dev-phone-missed-call", size)
+    for page in (clerk, phone):
+        page.context.close()
+
+
 def wallboard(browser, url: str, size: str, viewport: dict, out: Path) -> None:
     """The supervisor's wallboard, with residents waiting in two departments and a form."""
     residents = []
@@ -204,9 +306,18 @@ def main() -> None:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             for size, viewport in VIEWPORTS.items():
+                callbacks(browser, url, size, viewport, args.out)  # first: no clerk on duty yet
+            for size, viewport in VIEWPORTS.items():
                 session(browser, url, size, viewport, args.out)
             for size, viewport in VIEWPORTS.items():  # last: its residents stay in the queue
                 wallboard(browser, url, size, viewport, args.out)
+        finally:
+            browser.close()
+    with running_hub(**CALLS_HUB) as url, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            for size, viewport in VIEWPORTS.items():
+                calls(browser, url, size, viewport, args.out)
         finally:
             browser.close()
 
