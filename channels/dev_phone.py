@@ -106,13 +106,13 @@ def _pick_up_placed_calls() -> None:
             db.session.commit()
             _report_end(call, "completed", 0)
             continue
-        call.dialled, call.dial_action = dial
+        call.dialled, call.dial_action, call.answer_callback = dial
         call.call_state = "ringing"
         db.session.commit()
 
 
-def _dial_of(twiml: str) -> tuple[str, str] | None:
-    """(number, action URL) of the TwiML's <Dial><Number>, if it has one."""
+def _dial_of(twiml: str) -> tuple[str, str, str | None] | None:
+    """(number, action URL, answered-callback URL) of the TwiML's <Dial><Number>, if any."""
     try:
         verb = ElementTree.fromstring(twiml).find("Dial")
     except ElementTree.ParseError:
@@ -120,7 +120,7 @@ def _dial_of(twiml: str) -> tuple[str, str] | None:
     number = verb.find("Number") if verb is not None else None
     if number is None or not (number.text or "").strip():
         return None
-    return number.text.strip(), verb.get("action", "")
+    return number.text.strip(), verb.get("action", ""), number.get("statusCallback")
 
 
 def _call_form(call: OutboxEntry, status: str, **extra: str) -> dict[str, str]:
@@ -154,6 +154,8 @@ def call_action():
     if action == "answer" and call.call_state == "ringing":
         call.call_state, call.answered_at = "answered", utcnow()
         db.session.commit()
+        if call.answer_callback:
+            _twilio_posts(call.answer_callback, _call_form(call, "in-progress"))
     elif action in ("hang_up", "decline"):
         talked = call.call_state == "answered"
         seconds = max(1, round((utcnow() - call.answered_at).total_seconds())) if talked else 0

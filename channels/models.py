@@ -28,6 +28,7 @@ class OutboxEntry(db.Model):
     # (ringing, answered, then completed or not answered).
     dialled: Mapped[str | None] = mapped_column(String(32), index=True)
     dial_action: Mapped[str | None] = mapped_column(Text)
+    answer_callback: Mapped[str | None] = mapped_column(Text)  # the <Number statusCallback>
     call_state: Mapped[str | None] = mapped_column(String(20))
     answered_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

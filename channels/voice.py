@@ -116,8 +116,21 @@ def bridge(attempt_id: int):
     caller_id = current_app.config["TWILIO_FROM_NUMBER"] or None
     dial_verb = answer.dial(action=_url(f"/channels/voice/dialled/{attempt.id}"),
                             caller_id=caller_id, timeout=current_app.config["CALLBACK_RING_SECONDS"])
-    dial_verb.number(attempt.resident_phone)
+    # Twilio reports the resident picking up, so the console can show "in call".
+    dial_verb.number(attempt.resident_phone, status_callback_event="answered",
+                     status_callback=_url(f"/channels/voice/resident/{attempt.id}"))
     return _twiml(answer)
+
+
+@bp.post("/resident/<int:attempt_id>")
+@limiter.exempt
+def resident_answered(attempt_id: int):
+    """The resident's leg was answered: clerk and resident are talking."""
+    twilio_gateway.require_signature()
+    attempt = _attempt(attempt_id)
+    if request.form.get("CallStatus") == "in-progress":
+        callbacks.resident_answered(attempt)
+    return Response(status=204)
 
 
 @bp.post("/dialled/<int:attempt_id>")

@@ -271,6 +271,14 @@ def clerk_answered(attempt: CallAttempt) -> None:
         _changed(attempt)
 
 
+def resident_answered(attempt: CallAttempt) -> None:
+    """The resident picked up: they are talking with the clerk."""
+    if attempt.status == "dialling":
+        attempt.status = "answered"
+        record(attempt.interaction, "call_resident_answered", "system", attempt_id=attempt.id)
+        _changed(attempt)
+
+
 def resident_leg_ended(attempt: CallAttempt, dial_status: str, seconds: int) -> None:
     """The resident's leg is over: talked (completed), or not reached (busy, no answer…)."""
     if attempt.resident_status is not None:
@@ -288,6 +296,10 @@ def resident_leg_ended(attempt: CallAttempt, dial_status: str, seconds: int) -> 
     attempt.status = "not_reached"
     attempt.ended_at = utcnow()
     record(interaction, "call_not_reached", "system", attempt_id=attempt.id, status=dial_status)
+    if callback_of(interaction).outcome == "reached":
+        # Calling again after they talked (the line dropped): the clerk keeps the contact.
+        _changed(attempt)
+        return
     db.session.commit()
     _after_not_reached(interaction)
 

@@ -61,6 +61,7 @@ def upgrade():
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.add_column(sa.Column('dialled', sa.String(length=32), nullable=True))
         batch_op.add_column(sa.Column('dial_action', sa.Text(), nullable=True))
+        batch_op.add_column(sa.Column('answer_callback', sa.Text(), nullable=True))
         batch_op.add_column(sa.Column('call_state', sa.String(length=20), nullable=True))
         batch_op.add_column(sa.Column('answered_at', sa.DateTime(), nullable=True))
         batch_op.create_index(batch_op.f('ix_outbox_dialled'), ['dialled'], unique=False)
@@ -80,6 +81,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_outbox_dialled'))
         batch_op.drop_column('answered_at')
         batch_op.drop_column('call_state')
+        batch_op.drop_column('answer_callback')
         batch_op.drop_column('dial_action')
         batch_op.drop_column('dialled')
 

@@ -150,6 +150,15 @@ def test_call_now_rings_the_clerk_through_the_rest_api_and_bridges_to_the_reside
     assert dial.find("Number").text == RESIDENT
     assert dial.get("action") == f"{TWILIO_BASE}/channels/voice/dialled/{attempt.id}"
     assert dial.get("callerId") == "+48221234567"
+    number = dial.find("Number")
+    assert number.get("statusCallbackEvent") == "answered"
+    assert number.get("statusCallback") == f"{TWILIO_BASE}/channels/voice/resident/{attempt.id}"
+
+    # The resident picks up: the console shows them talking.
+    twilio_post(client, f"/channels/voice/resident/{attempt.id}", {"CallStatus": "in-progress"},
+                token="secret-token", base=TWILIO_BASE)
+    with app.app_context():
+        assert db.session.get(CallAttempt, attempt.id).status == "answered"
 
     # They talk for 95 seconds; the call stays with Anna, who closes it with an outcome.
     twilio_post(client, f"/channels/voice/dialled/{attempt.id}",
@@ -163,11 +172,21 @@ def test_call_now_rings_the_clerk_through_the_rest_api_and_bridges_to_the_reside
         assert (attempt.status, attempt.talk_seconds, attempt.call_seconds) == ("completed", 95, 110)
         assert db.session.get(Interaction, interaction_id).state == "assigned"
         assert db.session.query(CallbackRequest).one().outcome == "reached"
+    # The line dropped; Anna calls again and nobody answers: she keeps the contact.
+    assert emit(anna, "/staff", "call", {"interaction_id": interaction_id})["ok"]
+    with app.app_context():
+        second = db.session.query(CallAttempt).order_by(CallAttempt.id.desc()).first().id
+    twilio_post(client, f"/channels/voice/dialled/{second}", {"DialCallStatus": "no-answer"},
+                token="secret-token", base=TWILIO_BASE)
+    with app.app_context():
+        assert db.session.get(CallAttempt, second).status == "not_reached"
+        assert db.session.get(Interaction, interaction_id).state == "assigned"
     assert emit(anna, "/staff", "close", {"interaction_id": interaction_id,
                                           "disposition": "resolved"})["ok"]
     timeline = [e for e in events(app, interaction_id) if e.startswith("call_")]
     assert timeline == ["call_placed", "call_ringing_clerk", "call_dialling_resident",
-                        "call_answered", "call_ended"]
+                        "call_resident_answered", "call_answered", "call_ended",
+                        "call_placed", "call_ringing_clerk", "call_not_reached"]
 
 
 def test_a_clerk_phone_that_does_not_answer_does_not_count_as_an_attempt(app, client, staff):
