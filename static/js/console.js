@@ -208,8 +208,26 @@
 
   function metaText(m) {
     var c = conversations[m.interaction_id] || {};
-    var delivery = m.kind === "out" && c.channel === "sms" && T.delivery[m.delivery];
+    var texted = c.channel === "sms" || c.channel === "callback";
+    var delivery = m.kind === "out" && texted && T.delivery[m.delivery];
     return timeOf(m.at) + (delivery ? " · " + delivery : "");
+  }
+
+  // A reply the channel could not deliver gets a "Send again" button (not after STOP).
+  function syncResend(item, m) {
+    var existing = item.querySelector(".resend");
+    var failed = m.kind === "out" && (m.delivery === "failed" || m.delivery === "undelivered");
+    if (!failed) { if (existing) existing.remove(); return; }
+    if (existing) return;
+    var again = button(T.send_again, function () {
+      again.disabled = true;
+      call("resend", { interaction_id: m.interaction_id, message_id: m.id }).then(function (answer) {
+        if (!answer.ok) { again.disabled = false; alertText(answer.error); return; }
+        alertText("");
+        renderMessage(answer.message);
+      });
+    }, "button-secondary resend");
+    item.appendChild(again);
   }
 
   function renderMessage(m) {
@@ -219,6 +237,7 @@
     if (existing) {  // the same message again: its delivery changed (SMS reports)
       existing.querySelector(".meta").textContent = metaText(m);
       existing.classList.toggle("undelivered", BAD_DELIVERY.indexOf(m.delivery) >= 0);
+      syncResend(existing, m);
       return;
     }
     var item = document.createElement("div");
@@ -229,7 +248,7 @@
       who.className = "who";
       var c = conversations[openId] || {};
       who.textContent = m.kind === "in" ? (c.resident_name || T.resident) :
-        m.kind === "note" ? T.note + " · " + (m.author || "") : (m.author || "");
+        m.kind === "note" ? T.note + " · " + (m.author || "") : (m.author || T.automatic);
       item.appendChild(who);
     }
     var body = document.createElement("p");
@@ -241,6 +260,7 @@
     meta.textContent = metaText(m);
     item.appendChild(meta);
     if (BAD_DELIVERY.indexOf(m.delivery) >= 0) item.classList.add("undelivered");
+    syncResend(item, m);
     log.appendChild(item);
     log.scrollTop = log.scrollHeight;
   }
