@@ -13,9 +13,12 @@ from twilio.request_validator import RequestValidator
 
 from channels.models import OutboxEntry
 from channels.twilio_gateway import DEV_AUTH_TOKEN
+from hub import clock
 from hub.callbacks.models import CallAttempt, CallbackRequest
 from hub.extensions import db
+from hub.hours.service import is_open
 from hub.interactions.models import Interaction, InteractionEvent
+from hub.interactions.service import find_department
 from tests.conftest import ANNA, emit
 
 RESIDENT = "+48601234567"
@@ -218,3 +221,26 @@ def test_only_the_clerk_holding_the_callback_can_call(app, client, staff):
     _anna, interaction_id = offered_callback(app, client, staff)
     piotr = staff("piotr@okienko.local")
     assert emit(piotr, "/staff", "call", {"interaction_id": interaction_id})["code"] == "not_yours"
+
+
+def test_with_a_short_wait_the_hotline_puts_callers_through_to_the_switchboard(app, client):
+    app.config.update(HOTLINE_FORWARD_NUMBER="+48221111111")
+    answer = ElementTree.fromstring(
+        twilio_post(client, "/channels/voice/inbound", {"From": RESIDENT}).get_data(as_text=True))
+    assert answer.find("Dial").text == "+48221111111"
+    assert answer.find("Gather") is None
+
+
+def test_when_closed_the_hotline_says_so_and_offers_a_callback(app, client, runner):
+    app.config.update(HOTLINE_FORWARD_NUMBER="+48221111111")
+    # General answers only in the first minute of Monday: closed whenever this runs
+    # (but for that minute, which the clock is moved past).
+    assert runner.invoke(args=["hours", "set", "general", "mo 0:00-0:01"]).exit_code == 0
+    with app.app_context():
+        if is_open(find_department("general")):
+            clock.advance(120)
+    answer = ElementTree.fromstring(
+        twilio_post(client, "/channels/voice/inbound", {"From": RESIDENT}).get_data(as_text=True))
+    said = " ".join(s.text for s in answer.find("Gather").findall("Say"))
+    assert "nieczynny" in said and "Naciśnij 1" in said
+    assert answer.find("Dial") is None
