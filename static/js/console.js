@@ -112,7 +112,9 @@
       list.appendChild(li);
     });
     $("no-conversations").hidden = ids.length > 0;
-    $("load").textContent = fmt(T.load, { active: ids.length, capacity: capacity });
+    // A call takes the whole clerk, so no chat is offered meanwhile: say so.
+    var onCall = ids.some(function (id) { return conversations[id].channel === "callback"; });
+    $("load").textContent = onCall ? T.load_call : fmt(T.load, { active: ids.length, capacity: capacity });
   }
 
   function applySnapshot(s) {

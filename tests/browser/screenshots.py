@@ -212,7 +212,7 @@ def callbacks(browser, url: str, size: str, viewport: dict, out: Path) -> None:
 
 
 # Calls at any hour, and the test phone's clock button, for the "Call now" pictures.
-CALLS_HUB = {"CALLBACK_HOURS": "mo-su 0:00-24:00", "DEV_CLOCK": "1"}
+CALLS_HUB = {"CALLBACK_HOURS": "mo-su 0:00-24:00", "CALLBACK_WINDOW_HOURS": "24", "DEV_CLOCK": "1"}
 
 
 def calls(browser, url: str, size: str, viewport: dict, out: Path) -> None:
@@ -250,19 +250,29 @@ def calls(browser, url: str, size: str, viewport: dict, out: Path) -> None:
     expect(clerk.locator("#call-attempts li[data-status=dialling]")).to_have_count(1)
     shoot(clerk, out, "console-callback-calling", size)
     shoot(phone, out, "dev-phone-ringing", size)
-    phone.locator("#call-answer").click()
-    expect(phone.locator("#call-hang-up")).to_be_visible()
-    shoot(phone, out, "dev-phone-in-call", size)
-    phone.locator("#call-hang-up").click()
-    expect(clerk.locator("#call-attempts li[data-status=completed]")).to_have_count(1)
-    expect(phone.locator("#phone-feed .msg", has_text="(")).to_have_count(1)
-    clerk.locator("#call-now").click()
-    expect(phone.locator("#call-decline")).to_be_visible()
     phone.locator("#call-decline").click()
     expect(clerk.locator("#workspace-meta")).not_to_be_empty()
     shoot(clerk, out, "console-callback-not-reached", size)
-    expect(phone.locator("#phone-feed .msg", has_text="(")).to_have_count(2)
+    expect(phone.locator("#phone-feed .msg", has_text="(")).to_have_count(1)
     shoot(phone, out, "dev-phone-missed-call", size)
+
+    # The next try (the clock moved on a day): answered this time, then closed.
+    phone.fill("#clock-minutes", "1440")
+    phone.locator("#clock-form button[type=submit]").click()
+    expect(clerk.locator("#offers li")).to_have_count(1)
+    clerk.locator("#offers li button.button-primary").click()
+    clerk.locator("#call-now").click()
+    expect(phone.locator("#call-answer")).to_be_visible()
+    phone.locator("#call-answer").click()
+    expect(phone.locator("#call-hang-up")).to_be_visible()
+    expect(clerk.locator("#call-attempts li[data-status=answered]")).to_have_count(1)
+    shoot(clerk, out, "console-callback-in-call", size)
+    shoot(phone, out, "dev-phone-in-call", size)
+    phone.locator("#call-hang-up").click()
+    expect(clerk.locator("#call-attempts li[data-status=completed]")).to_have_count(1)
+    clerk.select_option("#disposition", "resolved")
+    clerk.locator("#close-form button[type=submit]").click()
+    expect(clerk.locator("#workspace-body")).to_be_hidden()
     for page in (clerk, phone):
         page.context.close()
 

@@ -70,6 +70,7 @@ def call_and_let_it_ring(clerk, phone, attempt: int) -> int:
     interaction_id = clerk.evaluate("() => window.okienkoConsole.openId()")
     panel = clerk.locator("#call-panel")
     expect(panel).to_be_visible()
+    expect(clerk.locator("#load")).to_contain_text("On a call back")  # the call fills Anna
     expect(clerk.locator("#call-resident-phone")).to_have_text("+48601234567")
     expect(clerk.locator("#clerk-phone")).to_have_value("+48221000001")
     expect(clerk.locator("#call-attempts li")).to_have_count(attempt - 1)
