@@ -17,7 +17,6 @@ import secrets
 from urllib.parse import urlsplit
 from xml.etree import ElementTree
 
-import phonenumbers
 from flask import Blueprint, Flask, abort, current_app, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -27,8 +26,10 @@ from channels import twilio_gateway
 from channels.models import OutboxEntry
 from hub import clock
 from hub.clock import iso, utcnow
+from hub.errors import InvalidInput
 from hub.extensions import db, limiter
 from hub.interactions.models import Interaction, Message
+from hub.phones import normalize_phone
 
 bp = Blueprint("dev_phone", __name__, url_prefix="/dev/phone")
 INBOUND = "/channels/sms/inbound"
@@ -43,12 +44,9 @@ def only_offline():
 def _number(raw: str | None) -> str | None:
     """E.164 from what was typed (Polish numbers without +48 accepted), else None."""
     try:
-        parsed = phonenumbers.parse(raw or "", "PL")
-    except phonenumbers.NumberParseException:
+        return normalize_phone(raw)
+    except InvalidInput:
         return None
-    if not phonenumbers.is_valid_number(parsed):
-        return None
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
 @bp.get("")

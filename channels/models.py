@@ -17,10 +17,11 @@ class OutboxEntry(db.Model):
     __tablename__ = "outbox"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(10))  # sms, call
+    kind: Mapped[str] = mapped_column(String(10))  # sms, call, email
     sid: Mapped[str] = mapped_column(String(64), unique=True)
-    to: Mapped[str] = mapped_column(String(32), index=True)
+    to: Mapped[str] = mapped_column(String(200), index=True)
     from_: Mapped[str] = mapped_column("from_number", String(32))
+    subject: Mapped[str | None] = mapped_column(String(200))  # e-mail
     body: Mapped[str | None] = mapped_column(Text)
     url: Mapped[str | None] = mapped_column(Text)
     status_callback: Mapped[str | None] = mapped_column(Text)

@@ -28,6 +28,7 @@ from hub.interactions.delivery import register_sender
 from hub.interactions.events import record
 from hub.interactions.models import Interaction, Message
 from hub.jobs import in_app_context, submit
+from hub.notify import register_notifier
 
 bp = Blueprint("sms", __name__, url_prefix="/channels/sms")
 
@@ -239,6 +240,21 @@ def _mark(message: Message, delivery: str, event: str, **data: object) -> None:
     signals.message_added.send(message.interaction, message=message)
 
 
+def queue_text(to: str, subject: str, body: str) -> None:
+    """hub.notify's SMS sender: a text outside any conversation (e.g. a booking code)."""
+    submit(send_text_job, to, body)
+
+
+@in_app_context
+def send_text_job(to: str, body: str) -> None:
+    """Send a standalone text; a Twilio error raises, so the job is retried."""
+    if db.session.get(OptOut, to) is not None:
+        return  # the number sent STOP
+    callback = twilio_gateway.public_url("/channels/sms/status")
+    for part in split_text(body):
+        twilio_gateway.send_sms(to, part, callback)
+
+
 def resend_unsent(_sender: object = None) -> int:
     """Submit again every reply still unsent: its job was in a Redis that was lost."""
     unsent = db.session.scalars(
@@ -256,4 +272,5 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     for channel in TEXTED_CHANNELS:
         register_sender(channel, deliver)
+    register_notifier("sms", queue_text)
     signals.queues_rebuilt.connect(resend_unsent, weak=False)

@@ -48,6 +48,7 @@ def _init_extensions(app: Flask, redis_url: str) -> None:
     from channels import models as _channels  # noqa: F401  (models Alembic must see)
     from hub import i18n, security
     from hub.accounts.models import User
+    from hub.booking import models as _booking  # noqa: F401
     from hub.callbacks import models as _callbacks  # noqa: F401
     from hub.canned import models as _canned  # noqa: F401
     from hub.hours import models as _hours  # noqa: F401
@@ -94,13 +95,14 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_channels(app: Flask) -> None:
-    from channels import dev_phone, sms, voice, webchat
+    from channels import dev_phone, email, sms, voice, webchat
     from hub.canned import sockets as canned_sockets
     from hub.console import sockets
     from hub.supervisor import sockets as wallboard_sockets
 
     webchat.init_app(app)
     sms.init_app(app)
+    email.init_app(app)
     voice.init_app(app)
     dev_phone.init_app(app)
     sockets.init_app(app)

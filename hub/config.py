@@ -107,6 +107,20 @@ class Config:
         self.HOTLINE_FORWARD_NUMBER = os.environ.get("HOTLINE_FORWARD_NUMBER", "")
         # Lets /dev/clock move the hub's clock forward: only for trying callbacks offline.
         self.DEV_CLOCK = _bool("DEV_CLOCK", False)
+        # Booking visits: the grid of a desk's day, holds, limits and reminders.
+        self.BOOKING_CELL_MINUTES = _int("BOOKING_CELL_MINUTES", 15)
+        self.BOOKING_HOLD_MINUTES = _int("BOOKING_HOLD_MINUTES", 5)
+        self.BOOKING_CODE_ATTEMPTS = _int("BOOKING_CODE_ATTEMPTS", 5)
+        self.BOOKING_MAX_ACTIVE_PER_CONTACT = _int("BOOKING_MAX_ACTIVE_PER_CONTACT", 2)
+        self.BOOKING_CANCEL_HOLDBACK_MINUTES = _int("BOOKING_CANCEL_HOLDBACK_MINUTES", 30)
+        self.BOOKING_REMINDER_TIME = os.environ.get("BOOKING_REMINDER_TIME", "17:00")
+        # E-mail: with SMTP_HOST set messages go through it; else to the outbox table.
+        self.SMTP_HOST = os.environ.get("SMTP_HOST", "")
+        self.SMTP_PORT = _int("SMTP_PORT", 587)
+        self.SMTP_USER = os.environ.get("SMTP_USER", "")
+        self.SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD", "")
+        self.SMTP_STARTTLS = _bool("SMTP_STARTTLS", True)
+        self.MAIL_FROM = os.environ.get("MAIL_FROM", "okienko@localhost")
         self.JOBS_ASYNC = _bool("JOBS_ASYNC", True)
         self.JOB_RETRY_INTERVALS = tuple(
             int(s) for s in os.environ.get("JOB_RETRY_INTERVALS", "10,60,300").split(",") if s

@@ -8,6 +8,7 @@ from datetime import time
 from sqlalchemy import select
 
 from hub.accounts.models import Department, User
+from hub.booking.demo import load_booking_demo
 from hub.canned.models import CannedResponse
 from hub.extensions import db
 from hub.hours.models import DepartmentHours
@@ -90,6 +91,7 @@ def load_demo(capacity: int = 3) -> list[tuple[str, str, str]]:
         logins.append((email, role, demo_password()))
     _load_canned(by_code)
     _load_hours(by_code)
+    load_booking_demo(by_code)
     db.session.commit()
     return logins
 

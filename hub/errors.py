@@ -57,6 +57,23 @@ MESSAGES = {
     "callback_in_progress": _l("A clerk is calling you right now, so it can no longer be cancelled."),
     "calls_unavailable": _l("Calls cannot be placed from this hub."),
     "call_in_progress": _l("A call for this contact is already under way."),
+    "unknown_service": _l("Please choose a matter from the list."),
+    "unknown_office": _l("Please choose an office from the list."),
+    "name_required": _l("Please give your name."),
+    "contact_required": _l("Please give a phone number or an e-mail address."),
+    "bad_email": _l("Please give a valid e-mail address, e.g. jan@example.pl."),
+    "slot_taken": _l("This time has just been taken. Please choose another."),
+    "too_many_bookings": _l(
+        "You already have %(limit)s visits booked for this matter. Cancel one to book another."
+    ),
+    "hold_expired": _l("The time to confirm has run out and the slot was released. "
+                       "Please choose a time again."),
+    "bad_code": _l("This code is not right. Please check the message we sent and try again."),
+    "booking_not_active": _l("This visit has already taken place or was cancelled."),
+    "unknown_reference": _l("No visit has this reference. Please check it and try again."),
+    "not_today": _l("This visit is not today."),
+    "bad_outcome": _l("Please choose how the visit ended."),
+    "bad_booking_link": _l("This link is not valid. Please use the link from your confirmation."),
     "not_resendable": _l("Only a message that could not be delivered can be sent again."),
 }
 

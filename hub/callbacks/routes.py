@@ -18,18 +18,18 @@ from flask import (
 )
 from flask_babel import format_date, format_time
 from flask_babel import lazy_gettext as _l
-from phonenumbers import PhoneNumberFormat, format_number, parse
 
 from hub import tokens
 from hub.accounts.models import Department
 from hub.callbacks.models import CallbackRequest
-from hub.callbacks.service import callback_of, cancel, normalize_phone, request_callback
+from hub.callbacks.service import callback_of, cancel, request_callback
 from hub.callbacks.windows import Window, find_window, to_local, windows
 from hub.errors import InvalidInput
 from hub.extensions import db, limiter
 from hub.i18n import current_language
 from hub.interactions.models import Interaction
 from hub.interactions.service import find_department
+from hub.phones import display_phone, normalize_phone
 from hub.resident.routes import public_departments
 
 bp = Blueprint("callbacks", __name__, url_prefix="/callback")
@@ -203,17 +203,10 @@ def cancel_page(token: str):
                            **_facts(interaction, callback))
 
 
-def readable(phone: str) -> str:
-    """'601 234 567' for a Polish number, '+49 30 123456' for others."""
-    number = parse(phone)
-    style = PhoneNumberFormat.NATIONAL if number.country_code == 48 else PhoneNumberFormat.INTERNATIONAL
-    return format_number(number, style)
-
-
 def _facts(interaction: Interaction, callback: CallbackRequest) -> dict:
     window = Window(callback.window_start, callback.window_end)
     return {
-        "phone": readable(callback.phone),
+        "phone": display_phone(callback.phone),
         "last_digits": callback.phone[-3:],
         "window": window.label(current_language()),
         "department": interaction.department.name(current_language()),

@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
-import phonenumbers
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -32,6 +31,7 @@ from hub.interactions.delivery import deliver
 from hub.interactions.events import record
 from hub.interactions.models import Interaction, Message
 from hub.interactions.notices import announce, system_message
+from hub.phones import normalize_phone
 from hub.queue import router
 
 Dialer = Callable[[CallAttempt], None]
@@ -43,17 +43,6 @@ NOT_REACHED = ("busy", "no-answer", "failed", "canceled")
 def register_dialer(dialer: Dialer) -> None:
     """The channel that places calls (channels.voice) registers itself at start-up."""
     _dialer[:] = [dialer]
-
-
-def normalize_phone(raw: object) -> str:
-    """E.164 from what a resident typed (Polish numbers without +48 accepted)."""
-    try:
-        parsed = phonenumbers.parse(raw if isinstance(raw, str) else "", "PL")
-    except phonenumbers.NumberParseException:
-        raise InvalidInput("bad_phone") from None
-    if not phonenumbers.is_valid_number(parsed):
-        raise InvalidInput("bad_phone")
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
 def callback_of(interaction: Interaction) -> CallbackRequest | None:

@@ -1,0 +1,1 @@
+"""Booking office visits: services and the documents they need, offices, slots, bookings."""
