@@ -271,16 +271,20 @@ def publish_positions(department: str, force: bool = False) -> None:
 def sweep() -> dict[str, int]:
     """The periodic pass, so nothing waits because an event was missed.
 
-    Rebuilds Redis if it was emptied, queues callbacks that fell due, takes back lapsed
+    Rebuilds Redis if it was emptied, queues callbacks that fell due (and, beside routing,
+    frees unconfirmed booking holds and sends visit reminders), takes back lapsed
     offers, sets clerks whose console went quiet offline, routes every department and
     pushes queue positions.
     """
     counts = {"rebuilt": 0, "lapsed": 0, "offline": 0, "offered": 0, "returned": 0}
     if not router().is_built():
         counts["rebuilt"] = rebuild_queues()
+    from hub.booking.service import expire_holds, send_reminders
     from hub.callbacks.service import release_due
 
     counts["callbacks"] = release_due()
+    counts["holds_expired"] = expire_holds()
+    counts["reminders"] = send_reminders()
     for interaction_id in router().expired_offers():
         if withdraw_offer(interaction_id, "lapsed") is not None:
             counts["lapsed"] += 1
