@@ -83,6 +83,9 @@ def _init_extensions(app: Flask, redis_url: str) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from hub.accounts.routes import bp as accounts
+    from hub.api.routes import bp as api
+    from hub.booking.office import bp as office
+    from hub.booking.routes import bp as booking
     from hub.callbacks.routes import bp as callbacks
     from hub.canned.routes import bp as canned
     from hub.console.routes import bp as console
@@ -90,14 +93,15 @@ def _register_blueprints(app: Flask) -> None:
     from hub.resident.routes import bp as resident
     from hub.supervisor.routes import bp as supervisor
 
-    for blueprint in (resident, callbacks, accounts, console, supervisor, canned, health):
+    for blueprint in (resident, callbacks, booking, accounts, console, office, supervisor, canned,
+                      health, api):
         app.register_blueprint(blueprint)
 
 
 def _register_channels(app: Flask) -> None:
     from channels import dev_phone, email, sms, voice, webchat
     from hub.canned import sockets as canned_sockets
-    from hub.console import sockets
+    from hub.console import sockets, visits
     from hub.supervisor import sockets as wallboard_sockets
 
     webchat.init_app(app)
@@ -107,6 +111,7 @@ def _register_channels(app: Flask) -> None:
     dev_phone.init_app(app)
     sockets.init_app(app)
     canned_sockets.init_app(app)
+    visits.init_app(app)
     wallboard_sockets.init_app(app)
 
 

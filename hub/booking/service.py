@@ -94,6 +94,7 @@ def hold(
     idempotency_key: str | None = None,
     clerk: User | None = None,
     interaction: Interaction | None = None,
+    links: Links | None = None,
 ) -> Booking:
     """Hold the slot for the resident while they confirm; a clerk's booking is confirmed
     at once (they have the resident on the line or at the desk).
@@ -134,6 +135,10 @@ def hold(
         booking.state = "held"
         booking.hold_expires_at = now + timedelta(minutes=current_app.config["BOOKING_HOLD_MINUTES"])
     if not _claim(booking, slot):
+        if idempotency_key:  # the same request, sent twice at once: the other one won
+            twin = db.session.scalar(select(Booking).where(Booking.idempotency_key == idempotency_key))
+            if twin is not None:
+                return twin
         raise InvalidInput("slot_taken", slots=next_free(service, office, for_staff=for_staff))
     if code is not None:
         booking.confirm_code_hash = _code_hash(booking, code)
@@ -142,7 +147,9 @@ def hold(
            clerk or "resident", booking_id=booking.id, reference=booking.reference,
            service=service.code, office=office.code, starts_at=booking.starts_at.isoformat())
     db.session.commit()
-    if code is not None:
+    if code is None:  # a clerk's booking is confirmed: the resident gets the details now
+        _send_confirmation(booking, links)
+    else:
         with force_locale(booking.language):
             _tell(booking, _("Your confirmation code"),
                   _("Your code to confirm the visit: %(code)s. It is valid for %(minutes)s minutes.",
@@ -248,7 +255,8 @@ def confirm(booking: Booking, code: object, links: Links | None = None) -> Booki
     return booking
 
 
-def _free(booking: Booking, state: str, now: datetime, hold_back: bool = False) -> None:
+def _free(booking: Booking, state: str, now: datetime, hold_back: bool = False,
+          actor: User | str | None = None) -> None:
     """End a booking; its cells are free at once, or after the hold-back for a cancellation."""
     booking.state = state
     if hold_back:
@@ -257,8 +265,9 @@ def _free(booking: Booking, state: str, now: datetime, hold_back: bool = False) 
                            .values(reusable_after=until))
     else:
         db.session.execute(delete(SlotClaim).where(SlotClaim.booking_id == booking.id))
-    record(booking_log(booking), "booking_" + state, "system" if state == "expired" else "resident",
-           booking_id=booking.id, reference=booking.reference)
+    actor = actor or ("system" if state == "expired" else "resident")
+    record(booking_log(booking), "booking_" + state, actor, booking_id=booking.id,
+           reference=booking.reference)
 
 
 def expire_holds(now: datetime | None = None) -> int:
@@ -282,9 +291,7 @@ def cancel(booking: Booking, clerk: User | None = None) -> Booking:
         raise InvalidInput("booking_not_active")
     now = utcnow()
     booking.cancelled_at = now
-    _free(booking, "cancelled", now, hold_back=True)
-    if clerk is not None:
-        record(booking_log(booking), "booking_cancelled_by_staff", clerk, booking_id=booking.id)
+    _free(booking, "cancelled", now, hold_back=True, actor=clerk)
     db.session.commit()
     with force_locale(booking.language):
         _tell(booking, _("Visit cancelled"),

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from flask import Blueprint, abort, current_app, render_template, request
+from flask_babel import format_date, format_percent
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from hub.accounts.models import Department, User
+from hub.booking.figures import office_figures
+from hub.booking.slots import to_local
 from hub.callbacks import service as callbacks
 from hub.clock import utcnow
 from hub.extensions import db
@@ -66,6 +71,38 @@ def target_text(seconds: int) -> str:
     if seconds >= 60 and seconds % 60 == 0:
         return _("target: %(minutes)s min", minutes=seconds // 60)
     return _("target: %(seconds)s s", seconds=seconds)
+
+
+@bp.get("/bookings")
+@role_required("supervisor")
+def bookings():
+    """Visit figures per office for a range of days (this month unless chosen)."""
+    today = to_local(utcnow()).date()
+    month_start = today.replace(day=1)
+    month_end = (month_start + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    first = _date_arg("from", month_start)
+    last = _date_arg("to", month_end)
+    error = None
+    if last < first:
+        error = _("The end of the period is before its start.")
+        first, last = month_start, month_end
+    elif (last - first).days > 366:
+        error = _("Please choose a period of at most a year.")
+        first, last = month_start, month_end
+    return render_template("supervisor/bookings.html", figures=office_figures(first, last),
+                           first=first, last=last, error=error, percent=_percent,
+                           day_text=lambda d: format_date(d, "d MMMM y"))
+
+
+def _percent(value: float | None) -> str:
+    return "—" if value is None else format_percent(value, "#,##0.0%")
+
+
+def _date_arg(name: str, default: date) -> date:
+    try:
+        return date.fromisoformat(request.args.get(name) or "")
+    except ValueError:
+        return default
 
 
 @bp.get("/interactions/<int:interaction_id>")

@@ -286,6 +286,7 @@
       if (!c.can_reply) $("mode-note").checked = true;
       renderConversations();
       $("workspace-heading").focus();
+      root.dispatchEvent(new CustomEvent("conversation-opened", { detail: c }));
     });
   }
 
@@ -366,6 +367,7 @@
     $("workspace-meta").textContent = "";
     $("workspace-meta").classList.remove("notice");
     renderCallPanel(null);
+    root.dispatchEvent(new CustomEvent("conversation-closed"));
   }
 
   function sendReply() {

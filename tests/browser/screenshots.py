@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -211,6 +212,120 @@ def callbacks(browser, url: str, size: str, viewport: dict, out: Path) -> None:
     page.context.close()
 
 
+def booking(browser, url: str, size: str, viewport: dict, out: Path) -> None:
+    """Booking a visit: matters, a search, the matter and picker, errors, the code (read on
+    the test phone), the confirmed visit, moving it and cancelling it."""
+    number = "601 234 581" if size == "desktop" else "601 234 582"
+    page = new_page(browser, url, viewport)
+    page.goto("/visit")
+    shoot(page, out, "booking-matters", size)
+    page.fill("#q", "dowod")
+    page.press("#q", "Enter")
+    expect(page.locator("main [role=status]")).to_be_visible()
+    shoot(page, out, "booking-search", size)
+    page.goto("/visit/rejestracja-pojazdu")
+    expect(page.locator("input[name=slot]:checked")).to_have_count(1)
+    shoot(page, out, "booking-matter", size)
+    page.locator("#phone").fill("60123")
+    page.locator(".booking-submit").click()
+    expect(page.locator(".error-summary")).to_be_visible()
+    shoot(page, out, "booking-errors", size)
+    page.locator("#name").fill("Maria Nowak")
+    page.locator("#phone").fill(number)
+    page.locator(".booking-submit").click()
+    page.wait_for_url("**/visit/code/**")
+    shoot(page, out, "booking-code", size)
+
+    phone = new_page(browser, url, viewport)
+    phone.goto("/dev/phone?number=" + number.replace(" ", ""))
+    message = phone.locator("#phone-feed .msg").last
+    expect(message).to_contain_text(re.compile(r"\d{6}"))
+    code = re.search(r"\b(\d{6})\b", message.inner_text()).group(1)
+    phone.context.close()
+    page.fill("#code", "000000" if code != "000000" else "111111")
+    page.locator(".code-form button[type=submit]").click()
+    expect(page.locator(".error-summary")).to_be_visible()
+    shoot(page, out, "booking-code-wrong", size)
+    page.fill("#code", code)
+    page.locator(".code-form button[type=submit]").click()
+    page.wait_for_url("**/visit/manage/**")
+    expect(page.locator(".reference")).to_be_visible()
+    shoot(page, out, "booking-confirmed", size)
+    page.locator("a[href$='/change']").click()
+    expect(page.locator("input[name=slot]:checked")).to_have_count(1)
+    shoot(page, out, "booking-change", size)
+    page.locator(".booking-submit").click()
+    expect(page.locator(".flash")).to_be_visible()
+    shoot(page, out, "booking-moved", size)
+    page.locator("a.button-danger").click()
+    expect(page.locator("button.button-danger")).to_be_visible()
+    shoot(page, out, "booking-cancel", size)
+    page.locator("button.button-danger").click()
+    expect(page.locator("main .alert")).to_be_visible()
+    shoot(page, out, "booking-cancelled", size)
+    page.context.close()
+
+
+def staff_page(browser, url: str, viewport: dict, email: str, landing: str):
+    page = new_page(browser, url, viewport)
+    page.goto("/login")
+    page.fill("#email", email)
+    page.fill("#password", PASSWORD)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url(f"**{landing}**")
+    return page
+
+
+def office(browser, url: str, size: str, viewport: dict, out: Path) -> None:
+    """The office: walk-in bookings, the day's visits per desk, a check-in by QR scan; a
+    visit booked from a chat in the console; the supervisors' visit figures."""
+    clerk = staff_page(browser, url, viewport, "anna@okienko.local", "/console")
+    clerk.goto("/office")
+    for name, number in [("Jan Kowalski", "601 234 511"), ("Maria Nowak", "601 234 512"),
+                         ("Adam Wiśniewski", "")]:
+        clerk.fill("#walk-in-name", name)
+        clerk.fill("#walk-in-phone", number)
+        clerk.fill("#walk-in-email", "" if number else "adam@example.pl")
+        clerk.locator(".walk-in-submit").click()
+        expect(clerk.locator(".flash")).to_be_visible()
+    shoot(clerk, out, "office-day", size)
+    reference = clerk.locator(".visit-ref").first.inner_text()
+    clerk.locator("#reference").press_sequentially("OKIENKO:" + reference)
+    clerk.keyboard.press("Enter")
+    expect(clerk.locator(".flash")).to_be_visible()  # arrived, or "not today" out of hours
+    shoot(clerk, out, "office-check-in", size)
+
+    clerk.goto("/console")
+    expect(clerk.locator("#load")).not_to_be_empty()
+    clerk.check("#presence-available")
+    expect(clerk.locator("#presence-available")).to_be_checked()
+    resident = new_page(browser, url, viewport)
+    resident.goto("/chat")
+    resident.select_option("#department", "registry")
+    resident.fill("#resident-name", "Ewa Zielińska")
+    resident.check("#consent")
+    resident.locator("#start-form button[type=submit]").click()
+    clerk.locator("#offers li button.button-primary").first.click()
+    expect(clerk.locator("#workspace-body")).to_be_visible()
+    clerk.locator("#visit-box summary").click()
+    expect(clerk.locator("#visit-time option")).not_to_have_count(0)
+    clerk.fill("#visit-phone", "601 234 513")
+    clerk.locator("#visit-book").click()
+    expect(clerk.locator("#visit-result")).not_to_be_empty()
+    expect(clerk.locator("#reply")).not_to_have_value("")
+    shoot(clerk, out, "console-book-visit", size)
+    clerk.select_option("#disposition", "information_given")
+    clerk.locator("#close-form button[type=submit]").click()
+    expect(clerk.locator("#workspace-body")).to_be_hidden()
+    resident.context.close()
+    clerk.context.close()
+
+    supervisor = staff_page(browser, url, viewport, "ewa@okienko.local", "/supervisor")
+    supervisor.goto("/supervisor/bookings")
+    shoot(supervisor, out, "supervisor-visit-figures", size)
+    supervisor.context.close()
+
+
 # Calls at any hour, and the test phone's clock button, for the "Call now" pictures.
 CALLS_HUB = {"CALLBACK_HOURS": "mo-su 0:00-24:00", "CALLBACK_WINDOW_HOURS": "24", "DEV_CLOCK": "1"}
 
@@ -308,29 +423,31 @@ def wallboard(browser, url: str, size: str, viewport: dict, out: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "screenshots")
+    parser.add_argument("--only", help="one group of pictures, e.g. booking")
     args = parser.parse_args()
     if not os.access(CHROMIUM, os.X_OK):
         raise SystemExit(f"Chromium not found at {CHROMIUM}: apt-get install -y chromium")
     args.out.mkdir(parents=True, exist_ok=True)
-    with running_hub() as url, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            for size, viewport in VIEWPORTS.items():
-                callbacks(browser, url, size, viewport, args.out)  # first: no clerk on duty yet
-            for size, viewport in VIEWPORTS.items():
-                session(browser, url, size, viewport, args.out)
-            for size, viewport in VIEWPORTS.items():  # last: its residents stay in the queue
-                wallboard(browser, url, size, viewport, args.out)
-        finally:
-            browser.close()
-    with running_hub(**CALLS_HUB) as url, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            for size, viewport in VIEWPORTS.items():
-                calls(browser, url, size, viewport, args.out)
-        finally:
-            browser.close()
-
+    # callbacks first (no clerk on duty yet); wallboard last (its residents stay queued).
+    groups = [g for g in (callbacks, booking, session, office, wallboard)
+              if args.only in (None, g.__name__)]
+    if groups:
+        with running_hub() as url, sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            try:
+                for group in groups:
+                    for size, viewport in VIEWPORTS.items():
+                        group(browser, url, size, viewport, args.out)
+            finally:
+                browser.close()
+    if args.only in (None, "calls"):
+        with running_hub(**CALLS_HUB) as url, sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            try:
+                for size, viewport in VIEWPORTS.items():
+                    calls(browser, url, size, viewport, args.out)
+            finally:
+                browser.close()
 
 if __name__ == "__main__":
     main()

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import datetime, time, timedelta
 from xml.etree import ElementTree
+from zoneinfo import ZoneInfo
 
 import pytest
 from twilio.http import HttpClient
@@ -22,6 +24,7 @@ from hub.interactions.service import find_department
 from tests.conftest import ANNA, emit
 
 RESIDENT = "+48601234567"
+WARSAW = ZoneInfo("Europe/Warsaw")
 BASE = "http://localhost"
 TWILIO_BASE = "https://hub.example.pl"
 
@@ -31,6 +34,14 @@ def settings(settings):
     # Calls may be made at any hour, so the tests do not depend on when they run.
     return {**settings, "JOBS_ASYNC": False, "JOB_RETRY_INTERVALS": (),
             "CALLBACK_HOURS": "mo-su 0:00-24:00"}
+
+
+@pytest.fixture(autouse=True)
+def daytime(app):
+    """Tomorrow at 10:00 in Warsaw, so "the soonest window" is open now at any hour."""
+    now = datetime.now(WARSAW)
+    ten = datetime.combine(now.date() + timedelta(days=1), time(10), WARSAW)
+    clock.advance((ten - now).total_seconds())
 
 
 class RecordingTwilio(HttpClient):
