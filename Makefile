@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 SUDO   := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 
-.PHONY: run test install chromium lint translations vendor bench clean
+.PHONY: run test install chromium postgresql lint translations vendor bench bench-booking clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	python3 -m venv $(VENV)
@@ -19,8 +19,10 @@ run: install
 	$(VENV)/bin/pybabel compile -d translations 2>/dev/null
 	$(PY) app.py
 
-## Run the whole test suite (installs Debian's Chromium for the browser tests when missing)
-test: install chromium
+## Run the whole test suite (installs Debian's Chromium for the browser tests and Debian's
+## PostgreSQL for the tests on a real PostgreSQL when missing; the tests start their own
+## throwaway cluster on loopback, no service needs to run)
+test: install chromium postgresql
 	$(VENV)/bin/pybabel compile -d translations 2>/dev/null
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -q
@@ -29,6 +31,11 @@ chromium:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; }
+
+postgresql:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql >/dev/null; }
 
 lint: install
 	$(VENV)/bin/ruff check .
@@ -48,6 +55,11 @@ vendor:
 ## Benchmarks (figures, not tests): see docs/performance.md
 bench: install
 	$(PY) bench/routing.py
+	$(PY) bench/booking.py
+
+## Free-slot search with 100,000 bookings (add ARGS=--postgresql for a throwaway PostgreSQL)
+bench-booking: install
+	$(PY) bench/booking.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

