@@ -84,6 +84,7 @@ def _init_extensions(app: Flask, redis_url: str) -> None:
 def _register_blueprints(app: Flask) -> None:
     from hub.accounts.routes import bp as accounts
     from hub.api.routes import bp as api
+    from hub.booking.admin import bp as booking_admin
     from hub.booking.office import bp as office
     from hub.booking.routes import bp as booking
     from hub.callbacks.routes import bp as callbacks
@@ -94,7 +95,7 @@ def _register_blueprints(app: Flask) -> None:
     from hub.supervisor.routes import bp as supervisor
 
     for blueprint in (resident, callbacks, booking, accounts, console, office, supervisor, canned,
-                      health, api):
+                      booking_admin, health, api):
         app.register_blueprint(blueprint)
 
 

@@ -75,6 +75,30 @@ MESSAGES = {
     "bad_outcome": _l("Please choose how the visit ended."),
     "bad_booking_link": _l("This link is not valid. Please use the link from your confirmation."),
     "not_resendable": _l("Only a message that could not be delivered can be sent again."),
+    # The booking catalogue (admins): services, offices, desks, hours, closures.
+    "catalogue_code": _l(
+        "The code must have 1 to %(limit)s lowercase letters, digits or hyphens, e.g. "
+        "car-registration."
+    ),
+    "catalogue_code_taken": _l("Another entry already uses this code."),
+    "catalogue_required": _l("Please fill this in."),
+    "catalogue_too_long": _l("This is too long: at most %(limit)s characters."),
+    "catalogue_number": _l("Please give a whole number from %(low)s to %(high)s."),
+    "catalogue_department": _l("Please choose a department from the list."),
+    "catalogue_offices": _l("Please choose offices from the list."),
+    "catalogue_document_name": _l("Please give the document's name in Polish and in English."),
+    "catalogue_desk_name": _l("Please give the desk a name."),
+    "catalogue_date": _l("Please give a date as YYYY-MM-DD, e.g. 2027-05-04."),
+    "catalogue_closure_exists": _l("The office is already closed on this day."),
+    "hours_no_range": _l("“%(text)s” has no opening time: write e.g. mo-fr 8:00-16:00."),
+    "hours_unknown_day": _l(
+        "Unknown day “%(text)s”: use mo, tu, we, th, fr, sa, su or a span like mo-fr."
+    ),
+    "hours_backwards_days": _l("The days “%(text)s” run backwards: write e.g. mo-fr."),
+    "hours_bad_range": _l("The time “%(text)s” must look like 8:00-16:00."),
+    "hours_no_such_time": _l("There is no such time in “%(text)s”."),
+    "hours_closes_first": _l("“%(text)s” closes before it opens."),
+    "hours_overlap": _l("The opening times on %(day)s overlap: %(text)s."),
 }
 
 

@@ -14,7 +14,13 @@ _RANGE = re.compile(r"^(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})$")
 
 
 class SpecError(ValueError):
-    pass
+    """Why the text cannot be read: the message in English, plus a `code` and `params` a
+    caller can turn into a message in the user's language."""
+
+    def __init__(self, message: str, code: str, **params: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.params = params
 
 
 def parse(spec: str) -> dict[int, list[tuple[time, time]]]:
@@ -25,7 +31,7 @@ def parse(spec: str) -> dict[int, list[tuple[time, time]]]:
         days = _days(days_text.lower())
         ranges = [_range(r.strip()) for r in ranges_text.split(",") if r.strip()]
         if not ranges:
-            raise SpecError(f"no time range in {part!r}")
+            raise SpecError(f"no time range in {part!r}", "no_range", text=part)
         for day in days:
             week[day] = sorted(ranges)
     return week
@@ -34,24 +40,25 @@ def parse(spec: str) -> dict[int, list[tuple[time, time]]]:
 def _days(text: str) -> list[int]:
     first, _, last = text.partition("-")
     if first not in DAYS or (last and last not in DAYS):
-        raise SpecError(f"unknown day {text!r}: use {', '.join(DAYS)} or a span like mo-fr")
+        raise SpecError(f"unknown day {text!r}: use {', '.join(DAYS)} or a span like mo-fr",
+                        "unknown_day", text=text)
     start, end = DAYS.index(first), DAYS.index(last or first)
     if end < start:
-        raise SpecError(f"day span {text!r} runs backwards")
+        raise SpecError(f"day span {text!r} runs backwards", "backwards_days", text=text)
     return list(range(start, end + 1))
 
 
 def _range(text: str) -> tuple[time, time]:
     match = _RANGE.match(text)
     if not match:
-        raise SpecError(f"time range {text!r} must look like 8:00-16:00")
+        raise SpecError(f"time range {text!r} must look like 8:00-16:00", "bad_range", text=text)
     h1, m1, h2, m2 = (int(g) for g in match.groups())
     if h1 > 23 or h2 > 24 or m1 > 59 or m2 > 59 or (h2 == 24 and m2):
-        raise SpecError(f"no such time in {text!r}")
+        raise SpecError(f"no such time in {text!r}", "no_such_time", text=text)
     opens = time(h1, m1)
     closes = time(23, 59, 59) if h2 == 24 else time(h2, m2)
     if closes <= opens:
-        raise SpecError(f"{text!r} closes before it opens")
+        raise SpecError(f"{text!r} closes before it opens", "closes_first", text=text)
     return opens, closes
 
 
