@@ -120,7 +120,7 @@ def fill(bookings: int, rng: random.Random) -> tuple[int, int]:
     capacity = sum(len(starts) for _, _, starts in runs)
     # A start probability that reaches the number asked for a little before the last run.
     mean_cells = statistics.mean(n for pairs in offered.values() for _, n in pairs)
-    share = min(0.95, 1.1 * bookings * mean_cells / capacity)
+    share = min(0.95, 1.3 * bookings * mean_cells / capacity)
     booking_id = (db.session.scalar(select(func.max(Booking.id))) or 0) + 1
     rows, claims = [], []
     for office_id, desk_id, starts in runs:
