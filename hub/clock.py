@@ -5,6 +5,9 @@ scheduled work such as a callback's next attempt can be shown without waiting ho
 """
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app
 
 _offset = timedelta(0)
 
@@ -24,6 +27,21 @@ def advance(seconds: float) -> datetime:
 def reset() -> None:
     global _offset
     _offset = timedelta(0)
+
+
+def office_zone() -> ZoneInfo:
+    """The zone times are shown in (TIMEZONE, Europe/Warsaw by default)."""
+    return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+
+
+def to_local(moment: datetime) -> datetime:
+    """A stored (naive UTC) time in the office's zone."""
+    return moment.replace(tzinfo=UTC).astimezone(office_zone())
+
+
+def to_utc(local: datetime) -> datetime:
+    """An aware time as naive UTC, as stored."""
+    return local.astimezone(UTC).replace(tzinfo=None)
 
 
 def iso(moment: datetime | None) -> str | None:

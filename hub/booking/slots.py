@@ -9,14 +9,14 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import String, cast, func, or_, select
 
 from hub.booking.models import Desk, Office, OfficeClosure, OfficeHours, Service, SlotClaim
-from hub.clock import utcnow
+from hub.clock import office_zone as zone
+from hub.clock import to_local, to_utc, utcnow
 from hub.extensions import db
 from hub.hours.service import is_holiday
 
@@ -28,18 +28,6 @@ class Slot:
     starts_at: datetime  # naive UTC
     ends_at: datetime
     desk_ids: tuple[int, ...]
-
-
-def zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-
-
-def to_utc(local: datetime) -> datetime:
-    return local.astimezone(UTC).replace(tzinfo=None)
-
-
-def to_local(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC).astimezone(zone())
 
 
 def cell() -> timedelta:

@@ -11,7 +11,7 @@ functions below. Nothing here knows about Twilio.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from flask import current_app
 from flask_babel import force_locale
@@ -21,8 +21,8 @@ from sqlalchemy import func, select, update
 from hub import signals, tokens
 from hub.accounts.models import User
 from hub.callbacks.models import ATTEMPT_ACTIVE, CallAttempt, CallbackRequest
-from hub.callbacks.windows import Window, moment_label, next_calling_time, to_local, windows
-from hub.clock import epoch_ms, utcnow
+from hub.callbacks.windows import Window, moment_label, next_calling_time, windows
+from hub.clock import epoch_ms, to_local, to_utc, utcnow
 from hub.errors import InvalidInput
 from hub.extensions import db
 from hub.interactions import routing, service
@@ -358,7 +358,7 @@ def _day(moment: datetime) -> date:
 def _next_midnight(moment: datetime) -> datetime:
     local = to_local(moment)
     midnight = datetime.combine(local.date() + timedelta(days=1), datetime.min.time(), local.tzinfo)
-    return midnight.astimezone(UTC).replace(tzinfo=None)
+    return to_utc(midnight)
 
 
 def _after_not_reached(interaction: Interaction) -> None:

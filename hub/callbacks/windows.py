@@ -7,8 +7,7 @@ ring residents at night: its calls keep to CALLBACK_HOURS.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, time, timedelta
 
 from flask import current_app
 from flask_babel import force_locale, format_date, format_time
@@ -16,7 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from hub.accounts.models import Department
-from hub.clock import utcnow
+from hub.clock import office_zone, to_local, to_utc, utcnow
 from hub.extensions import db
 from hub.hours.models import DepartmentHours
 from hub.hours.service import is_holiday
@@ -53,19 +52,6 @@ def moment_label(moment: datetime, language: str) -> str:
                  time=format_time(local.time(), "H:mm"))
 
 
-def _zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-
-
-def to_local(moment: datetime) -> datetime:
-    """A stored (naive UTC) time in the office's zone."""
-    return moment.replace(tzinfo=UTC).astimezone(_zone())
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment.astimezone(UTC).replace(tzinfo=None)
-
-
 def calling_ranges(department: Department) -> Ranges:
     rows = db.session.scalars(
         select(DepartmentHours).where(DepartmentHours.department_id == department.id)
@@ -82,8 +68,8 @@ def _spans(ranges: Ranges, day: date) -> list[tuple[datetime, datetime]]:
     """The day's calling spans as naive UTC (none on a public holiday)."""
     if is_holiday(day):
         return []
-    zone = _zone()
-    return [(_utc(datetime.combine(day, opens, zone)), _utc(datetime.combine(day, closes, zone)))
+    zone = office_zone()
+    return [(to_utc(datetime.combine(day, opens, zone)), to_utc(datetime.combine(day, closes, zone)))
             for opens, closes in ranges.get(day.weekday(), [])]
 
 

@@ -2,26 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 import holidays
-from flask import current_app
 from flask_babel import force_locale, format_date, format_datetime, format_time
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from hub.accounts.models import Department
-from hub.clock import utcnow
+from hub.clock import office_zone, to_local, to_utc, utcnow
 from hub.extensions import db
 from hub.hours.models import DepartmentHours
 
 DAYS_AHEAD = 14
-
-
-def _zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
 
 
 @lru_cache(maxsize=8)
@@ -72,15 +66,14 @@ def next_opening(department: Department, at: datetime | None = None) -> datetime
         if is_holiday(day):
             continue
         for r in by_day.get(day.weekday(), []):
-            start = datetime.combine(day, r.opens, tzinfo=_zone())
+            start = datetime.combine(day, r.opens, tzinfo=office_zone())
             if start > local:
                 return start
     return None
 
 
 def _local(at: datetime | None) -> datetime:
-    moment = (at or utcnow()).replace(tzinfo=UTC)
-    return moment.astimezone(_zone())
+    return to_local(at or utcnow())
 
 
 def describe_hours(department: Department, language: str) -> str:
@@ -105,4 +98,4 @@ def describe_next_opening(department: Department, language: str) -> str | None:
     if opening is None:
         return None
     with force_locale(language):
-        return format_datetime(opening.astimezone(UTC).replace(tzinfo=None), "EEEE d MMMM, H:mm")
+        return format_datetime(to_utc(opening), "EEEE d MMMM, H:mm")

@@ -9,8 +9,7 @@ Redis. A snapshot is a few aggregate queries, whatever the number of interaction
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import DateTime, Float, and_, case, func, literal, or_, select
@@ -20,7 +19,7 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from hub import signals
 from hub.accounts.models import PRESENCE, Department, User
-from hub.clock import iso, utcnow
+from hub.clock import iso, to_local, to_utc, utcnow
 from hub.extensions import db
 from hub.interactions.models import CHANNELS, Interaction
 from hub.interactions.routing import answer_target
@@ -86,10 +85,8 @@ def push_if_due() -> bool:
 
 def start_of_local_day(now: datetime) -> datetime:
     """Midnight of `now`'s day in the office's zone, as naive UTC like the stored times."""
-    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-    local = now.replace(tzinfo=UTC).astimezone(zone)
-    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    return midnight.astimezone(UTC).replace(tzinfo=None)
+    midnight = to_local(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    return to_utc(midnight)
 
 
 # -- queries ---------------------------------------------------------------------------------
