@@ -47,12 +47,14 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 def _init_extensions(app: Flask, redis_url: str) -> None:
     from channels import models as _channels  # noqa: F401  (models Alembic must see)
     from hub import i18n, security
+    from hub import settings as _settings  # noqa: F401
     from hub.accounts.models import User
     from hub.booking import models as _booking  # noqa: F401
     from hub.callbacks import models as _callbacks  # noqa: F401
     from hub.canned import models as _canned  # noqa: F401
     from hub.hours import models as _hours  # noqa: F401
     from hub.moderation import models as _moderation  # noqa: F401
+    from hub.review import models as _review  # noqa: F401
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
@@ -83,19 +85,28 @@ def _init_extensions(app: Flask, redis_url: str) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from hub.accounts.routes import bp as accounts
+    from hub.admin.routes import bp as admin
     from hub.api.routes import bp as api
     from hub.booking.admin import bp as booking_admin
     from hub.booking.office import bp as office
+    from hub.booking.rating import bp as visit_rating
     from hub.booking.routes import bp as booking
     from hub.callbacks.routes import bp as callbacks
     from hub.canned.routes import bp as canned
     from hub.console.routes import bp as console
     from hub.health import bp as health
+    from hub.privacy.routes import bp as privacy
+    from hub.reports.routes import bp as reports
     from hub.resident.routes import bp as resident
+    from hub.review.lists import bp as review_lists
+    from hub.review.routes import bp as review
+    from hub.review.scorecards import bp as scorecards
+    from hub.supervisor.log import bp as log
     from hub.supervisor.routes import bp as supervisor
 
-    for blueprint in (resident, callbacks, booking, accounts, console, office, supervisor, canned,
-                      booking_admin, health, api):
+    for blueprint in (resident, callbacks, booking, visit_rating, accounts, console, office,
+                      supervisor, log, review, review_lists, scorecards, reports, canned,
+                      booking_admin, admin, privacy, health, api):
         app.register_blueprint(blueprint)
 
 

@@ -1,0 +1,1 @@
+"""Admin pages that are not part of one domain: run-time settings."""

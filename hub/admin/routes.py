@@ -1,0 +1,7 @@
+"""Admin settings: retention, quality index weights and pass mark, sampling."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")

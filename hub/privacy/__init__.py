@@ -1,0 +1,1 @@
+"""Residents' personal data: retention, anonymisation, export and erasure on request."""

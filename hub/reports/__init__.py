@@ -1,0 +1,1 @@
+"""KPI reports and the service-quality index for supervisors."""

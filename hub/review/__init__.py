@@ -1,0 +1,1 @@
+"""Quality review: scorecards, reviews, sampling, calibration and mystery shoppers."""

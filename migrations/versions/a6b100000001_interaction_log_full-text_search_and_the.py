@@ -1,0 +1,24 @@
+"""interaction log: full-text search and the event hash chain
+
+Revision ID: a6b100000001
+Revises: dfc59b9cb524
+Create Date: 2026-11-24 00:20:00
+
+"""
+from alembic import op  # noqa: F401
+import sqlalchemy as sa  # noqa: F401
+
+
+# revision identifiers, used by Alembic.
+revision = 'a6b100000001'
+down_revision = 'dfc59b9cb524'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    pass
+
+
+def downgrade():
+    pass

@@ -1,0 +1,24 @@
+"""data protection: anonymisation marks
+
+Revision ID: a6d100000001
+Revises: a6c100000001
+Create Date: 2026-11-24 00:20:00
+
+"""
+from alembic import op  # noqa: F401
+import sqlalchemy as sa  # noqa: F401
+
+
+# revision identifiers, used by Alembic.
+revision = 'a6d100000001'
+down_revision = 'a6c100000001'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    pass
+
+
+def downgrade():
+    pass
