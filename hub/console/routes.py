@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, render_template
 from flask_login import current_user
 
+from hub import settings
 from hub.interactions import routing
 from hub.interactions.dispositions import DISPOSITIONS
 from hub.security import role_required
@@ -19,6 +20,7 @@ def index():
         "console/console.html",
         clerk=current_user,
         dispositions=DISPOSITIONS,
+        complaint_tag=settings.get("complaint_tag"),
         allow_pull=routing.pull_allowed(current_user),
         max_chars=current_app.config["MESSAGE_MAX_CHARS"],
     )

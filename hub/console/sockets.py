@@ -220,7 +220,8 @@ def on_call(data: dict) -> dict:
 
 @staff_event
 def on_close(data: dict) -> dict:
-    interaction = service.close(_interaction(data), _me(), str(data.get("disposition")))
+    interaction = service.close(_interaction(data), _me(), str(data.get("disposition")),
+                                tags=data.get("tags"))
     return {"interaction": payloads.interaction(interaction)}
 
 

@@ -19,6 +19,7 @@ from hub.clock import epoch_ms, utcnow
 from hub.errors import InvalidInput
 from hub.extensions import db
 from hub.interactions import routing
+from hub.interactions import tags as tagging
 from hub.interactions.access import check_handler
 from hub.interactions.delivery import can_reply, deliver
 from hub.interactions.dispositions import DISPOSITIONS
@@ -190,17 +191,22 @@ def add_note(interaction: Interaction, clerk: User, body: object) -> Message:
     return message
 
 
-def close(interaction: Interaction, clerk: User, disposition: str) -> Interaction:
-    """The clerk ends the conversation with a disposition; their capacity frees up."""
+def close(interaction: Interaction, clerk: User, disposition: str,
+          tags: object = None) -> Interaction:
+    """The clerk ends the conversation with a disposition (and tags, e.g. "complaint");
+    their capacity frees up."""
     check_handler(interaction, clerk)
     if disposition not in DISPOSITIONS:
         raise InvalidInput("bad_disposition")
     if interaction.state != "assigned":
         raise InvalidInput("closed")
+    chosen = tagging.parse(tags)
     now = utcnow()
     interaction.state = "closed"
     interaction.closed_at = now
     interaction.disposition = disposition
+    if chosen:
+        tagging.set_tags(interaction, clerk, sorted(set(interaction.tags or []) | set(chosen)))
     with force_locale(interaction.language):
         text = _("The conversation has ended. Thank you for contacting the city office.")
     message = system_message(interaction, text, "closed", clerk, disposition=disposition)

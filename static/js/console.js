@@ -407,12 +407,16 @@
     event.preventDefault();
     var disposition = $("disposition").value;
     if (!disposition) { alertText(T.choose_outcome); $("disposition").focus(); return; }
-    call("close", { interaction_id: openId, disposition: disposition }).then(function (answer) {
+    var tags = $("close-tags").value.split(",");
+    if ($("close-complaint").checked) tags.push($("close-complaint").value);
+    call("close", { interaction_id: openId, disposition: disposition, tags: tags }).then(function (answer) {
       if (!answer.ok) { alertText(answer.error); return; }
       alertText("");
       delete conversations[openId];
       closeWorkspace();
       $("disposition").value = "";
+      $("close-tags").value = "";
+      $("close-complaint").checked = false;
       renderConversations();
       announce(T.closed);
       $("workspace-heading").focus();
