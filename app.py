@@ -35,12 +35,14 @@ def prepare(app: Flask, demo: bool) -> None:
     """Migrate the database; on an empty one, load the demo data and print its logins."""
     from hub.accounts.models import Department
     from hub.demo import load_demo, print_logins
+    from hub.demo_history import load_demo_history
     from hub.extensions import db
 
     with app.app_context():
         upgrade()
         if demo and db.session.scalar(select(Department.id).limit(1)) is None:
             print_logins(load_demo())
+            print(f"Demo history: {load_demo_history()} past contacts over four weeks.")
 
 
 def start_worker(app: Flask) -> None:

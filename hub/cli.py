@@ -36,6 +36,14 @@ def demo_load() -> None:
     print_logins(load_demo())
 
 
+@demo.command("history")
+def demo_history() -> None:
+    """Add four weeks of past contacts to an empty log (for the log, reviews and reports)."""
+    from hub.demo_history import load_demo_history
+
+    click.echo(f"Added {load_demo_history()} past contacts.")
+
+
 @queue.command("rebuild")
 def queue_rebuild() -> None:
     """Restore waiting queues and clerk load from the database (after Redis was lost)."""
