@@ -50,6 +50,7 @@ translations: install
 vendor:
 	npm install --no-save --no-audit --no-fund
 	cp node_modules/socket.io-client/dist/socket.io.min.js static/vendor/
+	cp node_modules/chart.js/dist/chart.umd.min.js static/vendor/
 	cp node_modules/axe-core/axe.min.js tests/browser/assets/
 
 ## Benchmarks (figures, not tests): see docs/performance.md

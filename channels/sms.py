@@ -29,6 +29,7 @@ from hub.interactions.events import record
 from hub.interactions.models import Interaction, Message
 from hub.jobs import in_app_context, submit
 from hub.notify import register_notifier
+from hub.review import mystery
 
 bp = Blueprint("sms", __name__, url_prefix="/channels/sms")
 
@@ -72,6 +73,7 @@ def inbound():
                 channel="sms", department_code=current_app.config["SMS_DEFAULT_DEPARTMENT"],
                 resident_handle=phone, device=phone, public_only=False,
             )
+            mystery.claim_sms(interaction)  # a supervisor's test text, flagged in the record
             service.receive(interaction, body, sid)
             position, _wait = routing.position_of(interaction)
             with force_locale(interaction.language):

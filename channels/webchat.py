@@ -23,6 +23,7 @@ from hub.i18n import current_language
 from hub.interactions import routing, service
 from hub.interactions.delivery import register_sender
 from hub.interactions.models import Interaction, Message
+from hub.review import mystery
 
 NAMESPACE = "/chat"
 
@@ -91,6 +92,8 @@ def on_start(data: dict) -> dict:
     ratelimit.check("chat-start", request.remote_addr or "-", "RATELIMIT_PUBLIC")
     if data.get("consent") is not True:
         raise InvalidInput("consent_required")
+    # A supervisor's mystery-shopper link: checked first, flagged only in the record.
+    shopper = mystery.chat_pending(data.get("mystery")) if data.get("mystery") else None
     interaction = service.open_interaction(
         channel="webchat",
         department_code=str(data.get("department") or ""),
@@ -98,6 +101,8 @@ def on_start(data: dict) -> dict:
         resident_name=data.get("name") if isinstance(data.get("name"), str) else None,
         device=_text(data.get("device"), 64),
     )
+    if shopper is not None:
+        mystery.link(interaction, shopper)
     return _opened(interaction)
 
 

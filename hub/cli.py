@@ -118,7 +118,67 @@ def hours_set(department: str, weekly: str) -> None:
     click.echo(f"{department}: {spec.render(week)}")
 
 
+privacy = AppGroup("privacy", help="Residents' personal data: the retention purge.")
+
+
+@privacy.command("purge")
+@click.option("--dry-run", is_flag=True, help="Only count what is past retention.")
+def privacy_purge(dry_run: bool) -> None:
+    """Anonymise residents' personal data past the retention period now."""
+    from hub.privacy import retention
+
+    cut = retention.cutoff()
+    if dry_run:
+        counts = retention.count_before(cut)
+        click.echo(f"Past retention (ended before {cut:%Y-%m-%d %H:%M} UTC): "
+                   + ", ".join(f"{kind} {n}" for kind, n in counts.items()))
+        return
+    done = retention.purge()
+    click.echo(f"Anonymised (ended before {cut:%Y-%m-%d %H:%M} UTC): "
+               + ", ".join(f"{kind} {n}" for kind, n in done.as_dict().items()))
+
+
+review = AppGroup("review", help="Quality review: the weekly sample and the reactive list.")
+
+
+@review.command("sample")
+@click.option("--week", help="A day of the week to draw (YYYY-MM-DD); default: last week.")
+def review_sample(week: str | None) -> None:
+    """Draw a week's random review sample (drawing again adds nothing)."""
+    from datetime import date
+
+    from hub.errors import InvalidInput
+    from hub.review import sampling
+
+    try:
+        monday = sampling.monday_of(date.fromisoformat(week)) if week \
+            else sampling.last_full_week()
+        drawn = sampling.draw(monday)
+    except ValueError:
+        raise click.BadParameter("use YYYY-MM-DD", param_hint="--week") from None
+    except InvalidInput:
+        raise click.BadParameter("a sample is drawn once the week is over",
+                                 param_hint="--week") from None
+    click.echo(f"Week of {monday:%Y-%m-%d}: {sum(len(i) for i in drawn.values())} drawn "
+               f"for {len(drawn)} clerks.")
+
+
+@review.command("reactive")
+@click.option("--days", default=7, show_default=True, help="Look back this many days.")
+def review_reactive(days: int) -> None:
+    """Bring the reactive review list up to date over the last days."""
+    from datetime import timedelta
+
+    from hub.clock import utcnow
+    from hub.review import reactive
+
+    changed = reactive.update_reactive(utcnow() - timedelta(days=days))
+    click.echo(f"Reactive list: {changed} added or changed.")
+
+
 def init_app(app: Flask) -> None:
+    app.cli.add_command(review)
+    app.cli.add_command(privacy)
     app.cli.add_command(demo)
     app.cli.add_command(hours)
     app.cli.add_command(jobs)

@@ -41,6 +41,10 @@ class Config:
         instance = Path(os.environ.get("OKIENKO_INSTANCE", ROOT / "instance"))
         self.INSTANCE_PATH = str(instance)
         self.SECRET_KEY = _secret_key(instance)
+        # Key of the event log's hash chain (HMAC); empty: derived from SECRET_KEY.
+        self.LOG_CHAIN_KEY = os.environ.get("LOG_CHAIN_KEY", "")
+        # Events are sealed into the chain once this old (later commits would break it).
+        self.LOG_CHAIN_SEAL_SECONDS = _int("LOG_CHAIN_SEAL_SECONDS", 10)
         self.SQLALCHEMY_DATABASE_URI = os.environ.get(
             "DATABASE_URL", f"sqlite:///{instance / 'okienko.db'}"
         )

@@ -163,8 +163,14 @@ class Booking(db.Model):
     confirmed_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
     reminder_sent_at: Mapped[datetime | None]
+    # The office visit rating (hub.booking.rating): the link goes once, after the visit.
+    rating_requested_at: Mapped[datetime | None]
+    rating: Mapped[int | None]  # 1..5
+    rating_comment: Mapped[str | None] = mapped_column(Text)
+    rated_at: Mapped[datetime | None]
     arrived_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
+    anonymised_at: Mapped[datetime | None]  # the resident's details removed
 
 
 class SlotClaim(db.Model):

@@ -362,6 +362,10 @@ def finish(booking: Booking, clerk: User, outcome: str) -> Booking:
     booking.state, booking.finished_at = outcome, utcnow()
     record(booking_log(booking), "booking_" + outcome, clerk, booking_id=booking.id)
     db.session.commit()
+    if outcome == "done":  # the resident is asked, once, how the visit was
+        from hub.booking.rating import ask_for_rating  # it imports this module
+
+        ask_for_rating(booking)
     return booking
 
 

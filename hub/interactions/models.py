@@ -41,7 +41,7 @@ class Interaction(db.Model):
     clerk: Mapped[User | None] = relationship()
     # Place in the queue (ms since epoch at first queueing); kept when an offer lapses.
     queue_score: Mapped[int] = mapped_column(BigInteger, default=0)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)  # the log's dates
     queued_at: Mapped[datetime | None] = mapped_column(index=True)  # wallboard: today's contacts
     assigned_at: Mapped[datetime | None]
     first_response_at: Mapped[datetime | None]
@@ -52,6 +52,8 @@ class Interaction(db.Model):
     csat_comment: Mapped[str | None] = mapped_column(Text)
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     mystery_shopper: Mapped[bool] = mapped_column(default=False)
+    # Set when the resident's personal data was removed (retention or a request to erase).
+    anonymised_at: Mapped[datetime | None]
 
     messages: Mapped[list[Message]] = relationship(
         back_populates="interaction", order_by="Message.id"
@@ -99,3 +101,7 @@ class InteractionEvent(db.Model):
     actor_id: Mapped[int | None]
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # The keyed hash chain (hub.interactions.chain): HMAC over the previous event's hash and
+    # this row, set once by the sealing sweep a few seconds after the event is written.
+    chain_hash: Mapped[str | None] = mapped_column(String(64))
+    sealed_at: Mapped[datetime | None]

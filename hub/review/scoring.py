@@ -16,7 +16,7 @@ from hub.errors import MESSAGES, InvalidInput
 from hub.review.models import Criterion
 
 MESSAGES.update({
-    "review_unanswered": _l("Please score every criterion (or mark it not applicable)."),
+    "review_unanswered": _l("Please choose a score for this criterion."),
     "review_out_of_scale": _l("Please choose a value from the criterion's scale."),
     "review_na_not_allowed": _l("This criterion cannot be marked not applicable."),
 })
@@ -43,17 +43,38 @@ def fails(criterion: Criterion, value: int | None) -> bool:
     return value < threshold
 
 
-def validate(criteria: Iterable[Criterion], values: Mapping[int, int | None]) -> None:
-    """Every criterion answered, on its scale, N/A only where allowed; else InvalidInput."""
+class InvalidAnswers(InvalidInput):
+    """Answers that cannot be scored; `problems` maps each criterion id to its refusal."""
+
+    def __init__(self, problems: dict[int, InvalidInput]) -> None:
+        first = next(iter(problems.values()))
+        super().__init__(first.code, **first.params)
+        self.problems = problems
+
+
+def problems(criteria: Iterable[Criterion],
+             values: Mapping[int, int | None]) -> dict[int, InvalidInput]:
+    """What is wrong with each criterion's answer (criterion id → refusal); empty when fine."""
+    found: dict[int, InvalidInput] = {}
     for criterion in criteria:
         if criterion.id not in values:
-            raise InvalidInput("review_unanswered")
+            found[criterion.id] = InvalidInput("review_unanswered")
+            continue
         value = values[criterion.id]
         if value is None:
             if not criterion.allows_na:
-                raise InvalidInput("review_na_not_allowed")
+                found[criterion.id] = InvalidInput("review_na_not_allowed")
         elif not criterion.scale_min <= value <= criterion.scale_max:
-            raise InvalidInput("review_out_of_scale")
+            found[criterion.id] = InvalidInput("review_out_of_scale")
+    return found
+
+
+def validate(criteria: Iterable[Criterion], values: Mapping[int, int | None]) -> None:
+    """Every criterion answered, on its scale, N/A only where allowed; else InvalidAnswers
+    (an InvalidInput) naming every criterion at fault."""
+    found = problems(criteria, values)
+    if found:
+        raise InvalidAnswers(found)
 
 
 def _weighted_mean(pairs: list[tuple[Criterion, int]]) -> float | None:

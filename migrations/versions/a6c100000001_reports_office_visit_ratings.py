@@ -5,8 +5,8 @@ Revises: a6b100000001
 Create Date: 2026-11-24 00:20:00
 
 """
-from alembic import op  # noqa: F401
-import sqlalchemy as sa  # noqa: F401
+from alembic import op
+import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
@@ -17,8 +17,17 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    # The office visit rating: the link is sent once after the visit; the resident rates once.
+    with op.batch_alter_table('bookings', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('rating_requested_at', sa.DateTime(), nullable=True))
+        batch_op.add_column(sa.Column('rating', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('rating_comment', sa.Text(), nullable=True))
+        batch_op.add_column(sa.Column('rated_at', sa.DateTime(), nullable=True))
 
 
 def downgrade():
-    pass
+    with op.batch_alter_table('bookings', schema=None) as batch_op:
+        batch_op.drop_column('rated_at')
+        batch_op.drop_column('rating_comment')
+        batch_op.drop_column('rating')
+        batch_op.drop_column('rating_requested_at')

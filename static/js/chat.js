@@ -181,6 +181,15 @@
     });
   }
 
+  /* A supervisor's mystery-shopper link (?mystery=…) is used once, by the chat it starts. */
+  function mysteryToken() { return new URLSearchParams(location.search).get("mystery") || undefined; }
+  function forgetMysteryToken() {
+    var url = new URL(location.href);
+    if (!url.searchParams.has("mystery")) return;
+    url.searchParams.delete("mystery");
+    history.replaceState(history.state, "", url.toString());
+  }
+
   $("start-form").addEventListener("submit", function (event) {
     event.preventDefault();
     var department = $("department").value;
@@ -188,9 +197,10 @@
     if (!$("consent").checked) { showAlert(T.consent_required); $("consent").focus(); return; }
     showAlert("");
     call("start", { department: department, name: $("resident-name").value, consent: true,
-                    device: deviceId() })
+                    device: deviceId(), mystery: mysteryToken() })
       .then(function (answer) {
         if (!answer.ok) { showAlert(answer.error); return; }
+        forgetMysteryToken();
         state = {};
         transcript.textContent = ""; shown = {}; lastSeen = 0;
         opened(answer, true);

@@ -1,0 +1,334 @@
+"""Searching the interaction log: filters in, a page of interactions out.
+
+Without words the newest interactions come first. With words, the interactions whose
+messages contain them, ordered by their newest matching message (so results can be read
+off the full-text index newest first, without collecting every match of a common word).
+The log page, its CSV export and bench/log_search.py all go through search() and
+matching().
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, time, timedelta
+from itertools import islice
+
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
+from sqlalchemy import cast, exists, func, select
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import joinedload
+from sqlalchemy.sql import ColumnElement
+
+from hub.accounts.models import Department, User
+from hub.clock import office_zone, to_utc
+from hub.errors import MESSAGES, InvalidInput
+from hub.extensions import db
+from hub.interactions import fulltext
+from hub.interactions import tags as tagging
+from hub.interactions.dispositions import DISPOSITIONS
+from hub.interactions.fulltext import Query
+from hub.interactions.models import CHANNELS, Interaction, Message
+
+PAGE_SIZE = 50
+FEW = 300  # at most this many interactions pass the other filters: search only theirs
+FIRST_CHUNK, LAST_CHUNK = 200, 20000  # matches read per query while walking the index
+BOUNDED_SPAN = 20000  # interactions in a period for which its message ids are looked up
+
+MESSAGES.update({
+    "log_bad_date": _l("Please give a date as YYYY-MM-DD, e.g. 2027-05-04."),
+    "log_dates_backwards": _l("The end of the period is before its start."),
+    "log_unknown_channel": _l("Please choose a channel from the list."),
+    "log_unknown_department": _l("Please choose a department from the list."),
+    "log_unknown_clerk": _l("Please choose a member of staff from the list."),
+    "log_unknown_disposition": _l("Please choose an outcome from the list."),
+    "log_bad_tag": _l("A tag has 1 to 40 letters, digits, hyphens or underscores."),
+    "log_bad_rating": _l("Please choose a rating from the list."),
+    "log_bad_mystery": _l("Please choose whether to show mystery-shopper contacts."),
+    "log_no_words": _l("Please type at least one word (letters or digits) to search for."),
+    "log_too_many_words": _l("Please search for at most %(limit)s words."),
+})
+
+
+@dataclass(frozen=True)
+class LogFilters:
+    """What the log is narrowed to; None (or "") means any."""
+
+    date_from: date | None = None  # the office's local dates, both included
+    date_to: date | None = None
+    channel: str | None = None
+    department: str | None = None  # department code
+    clerk_id: int | None = None
+    disposition: str | None = None
+    tag: str | None = None
+    csat: int | str | None = None  # 1–5, or "low" for 1 or 2
+    mystery: bool | None = None
+    text: str = ""
+
+    def query(self) -> Query | None:
+        return Query.parse(self.text) if self.text else None
+
+    def for_record(self) -> dict[str, object]:
+        """The filters for the audit trail: the words searched are counted, not kept,
+        since they may be a resident's name or number."""
+        chosen = {k: (v.isoformat() if isinstance(v, date) else v)
+                  for k, v in asdict(self).items() if v not in (None, "") and k != "text"}
+        if self.text:
+            chosen["words"] = len(Query.parse(self.text).words)
+        return chosen
+
+
+def parse_filters(args: Mapping[str, str]) -> tuple[LogFilters, dict[str, InvalidInput]]:
+    """Filters from a query string; a bad value is left out and reported under its name."""
+    errors: dict[str, InvalidInput] = {}
+    values: dict[str, object] = {}
+
+    def arg(name: str) -> str:
+        return (args.get(name) or "").strip()
+
+    for name, key in (("from", "date_from"), ("to", "date_to")):
+        if arg(name):
+            try:
+                values[key] = date.fromisoformat(arg(name))
+            except ValueError:
+                errors[name] = InvalidInput("log_bad_date")
+    if values.get("date_from") and values.get("date_to") and values["date_to"] < values["date_from"]:
+        errors["to"] = InvalidInput("log_dates_backwards")
+        del values["date_to"]
+    _choice(arg("channel"), CHANNELS, "channel", "log_unknown_channel", values, errors)
+    _choice(arg("disposition"), DISPOSITIONS, "disposition", "log_unknown_disposition",
+            values, errors)
+    if arg("department"):
+        if db.session.scalar(select(Department.id).where(Department.code == arg("department"))):
+            values["department"] = arg("department")
+        else:
+            errors["department"] = InvalidInput("log_unknown_department")
+    if arg("clerk"):
+        clerk = db.session.get(User, int(arg("clerk"))) if arg("clerk").isdigit() else None
+        if clerk is not None:
+            values["clerk_id"] = clerk.id
+        else:
+            errors["clerk"] = InvalidInput("log_unknown_clerk")
+    if arg("tag"):
+        try:
+            tags = tagging.parse(arg("tag"))
+        except InvalidInput:
+            tags = []
+        if len(tags) == 1:
+            values["tag"] = tags[0]
+        else:
+            errors["tag"] = InvalidInput("log_bad_tag")
+    csat = arg("csat")
+    if csat:
+        if csat == "low" or csat in "12345" and len(csat) == 1:
+            values["csat"] = csat if csat == "low" else int(csat)
+        else:
+            errors["csat"] = InvalidInput("log_bad_rating")
+    mystery = arg("mystery")
+    if mystery not in ("", "any", "yes", "no"):
+        errors["mystery"] = InvalidInput("log_bad_mystery")
+    elif mystery in ("yes", "no"):
+        values["mystery"] = mystery == "yes"
+    text = arg("q")
+    if text:
+        words = Query.parse(text).words
+        if not words:
+            errors["q"] = InvalidInput("log_no_words")
+        elif len(words) > fulltext.MAX_WORDS:
+            errors["q"] = InvalidInput("log_too_many_words", limit=fulltext.MAX_WORDS)
+        else:
+            values["text"] = text[:500]
+    return LogFilters(**values), errors
+
+
+def _choice(value: str, allowed, name: str, code: str, values: dict, errors: dict) -> None:
+    if value and value in allowed:
+        values[name] = value
+    elif value:
+        errors[name] = InvalidInput(code)
+
+
+def conditions(filters: LogFilters) -> list[ColumnElement[bool]]:
+    """SQL conditions on Interaction for every filter but the words."""
+    found: list[ColumnElement[bool]] = []
+    if filters.date_from:
+        found.append(Interaction.created_at >= _local_midnight(filters.date_from))
+    if filters.date_to:
+        found.append(Interaction.created_at < _local_midnight(filters.date_to + timedelta(days=1)))
+    if filters.channel:
+        found.append(Interaction.channel == filters.channel)
+    if filters.department:
+        found.append(Interaction.department_id == select(Department.id).where(
+            Department.code == filters.department).scalar_subquery())
+    if filters.clerk_id:
+        found.append(Interaction.clerk_id == filters.clerk_id)
+    if filters.disposition:
+        found.append(Interaction.disposition == filters.disposition)
+    if filters.tag:
+        found.append(_has_tag(filters.tag))
+    if filters.csat == "low":
+        found.append(Interaction.csat.in_((1, 2)))
+    elif filters.csat:
+        found.append(Interaction.csat == filters.csat)
+    if filters.mystery is not None:
+        found.append(Interaction.mystery_shopper.is_(filters.mystery))
+    return found
+
+
+def _local_midnight(day: date) -> datetime:
+    return to_utc(datetime.combine(day, time(0), tzinfo=office_zone()))
+
+
+def _has_tag(tag: str) -> ColumnElement[bool]:
+    if db.engine.dialect.name == "postgresql":
+        return cast(Interaction.tags, JSONB).contains(cast([tag], JSONB))
+    each = func.json_each(Interaction.tags).table_valued("value")
+    return exists(select(1).select_from(each).where(each.c.value == tag))
+
+
+@dataclass
+class Result:
+    """One row of the log: the interaction and, for a search by words, where they were found."""
+
+    interaction: Interaction
+    hit_id: int | None = None  # the newest matching message
+    snippet: Markup | None = None
+
+
+@dataclass
+class Page:
+    rows: list[Result] = field(default_factory=list)
+    number: int = 1
+    has_older: bool = False
+
+    @property
+    def has_newer(self) -> bool:
+        return self.number > 1
+
+
+def search(filters: LogFilters, page: int = 1, per_page: int = PAGE_SIZE) -> Page:
+    """One page of the log, newest first (with words: newest matching message first)."""
+    skip = (max(page, 1) - 1) * per_page
+    query = filters.query()
+    if query is None:
+        ids = list(db.session.scalars(
+            select(Interaction.id).where(*conditions(filters))
+            .order_by(Interaction.id.desc()).offset(skip).limit(per_page + 1)))
+        hits: dict[int, int] = {}
+    else:
+        hits = dict(islice(matching(filters, query), skip, skip + per_page + 1))
+        ids = list(hits)
+    rows = _load(ids[:per_page], hits, query)
+    return Page(rows, max(page, 1), len(ids) > per_page)
+
+
+def every(filters: LogFilters, batch: int = 500) -> Iterator[Interaction]:
+    """All matching interactions in the page's order, loaded a batch at a time (for export)."""
+    query = filters.query()
+    if query is None:
+        before = None
+        while True:
+            ids = list(db.session.scalars(
+                select(Interaction.id).where(
+                    *conditions(filters), *([Interaction.id < before] if before else []))
+                .order_by(Interaction.id.desc()).limit(batch)))
+            yield from (r.interaction for r in _load(ids, {}, None))
+            if len(ids) < batch:
+                return
+            before = ids[-1]
+    found = matching(filters, query)
+    while ids := [i for i, _ in islice(found, batch)]:
+        yield from (r.interaction for r in _load(ids, {}, None))
+
+
+def _load(ids: list[int], hits: dict[int, int], query: Query | None) -> list[Result]:
+    if not ids:
+        return []
+    loaded = {i.id: i for i in db.session.scalars(
+        select(Interaction).where(Interaction.id.in_(ids))
+        .options(joinedload(Interaction.department), joinedload(Interaction.clerk)))}
+    bodies = {}
+    if query is not None and hits:
+        bodies = dict(db.session.execute(
+            select(Message.id, Message.body).where(Message.id.in_([hits[i] for i in ids]))).all())
+    return [Result(loaded[i], hits.get(i),
+                   fulltext.snippet(bodies[hits[i]], query) if hits.get(i) in bodies else None)
+            for i in ids if i in loaded]
+
+
+def matching(filters: LogFilters, query: Query) -> Iterator[tuple[int, int]]:
+    """(interaction id, newest matching message id) for every interaction whose messages
+    contain the words and that passes the other filters, newest match first."""
+    where = conditions(filters)
+    if where:
+        few = list(db.session.scalars(select(Interaction.id).where(*where).limit(FEW + 1)))
+        if len(few) <= FEW:
+            yield from _matching_among(few, query)
+            return
+    bounds = _date_bounds(filters) if filters.date_from or filters.date_to else None
+    yield from _walk_index(where, query, bounds)
+
+
+def _date_bounds(filters: LogFilters) -> tuple[int, int] | None:
+    """The ids of the messages of the interactions started in the period, as (lowest,
+    highest), so the index is read only there; None when the period is too long to help."""
+    dated = conditions(LogFilters(date_from=filters.date_from, date_to=filters.date_to))
+    first, last = db.session.execute(
+        select(func.min(Interaction.id), func.max(Interaction.id)).where(*dated)).one()
+    if first is None:
+        return (1, 0)
+    if last - first > BOUNDED_SPAN:
+        return None
+    low, high = db.session.execute(select(func.min(Message.id), func.max(Message.id)).where(
+        Message.interaction_id.between(first, last))).one()
+    return (1, 0) if low is None else (low, high)
+
+
+def _walk_index(where: list, query: Query,
+                bounds: tuple[int, int] | None) -> Iterator[tuple[int, int]]:
+    """Read matches off the index newest first, a growing chunk at a time, and keep the
+    first (newest) one of each interaction: common words stop after the first page."""
+    condition, message_id = fulltext.matches(db.engine.dialect.name, query)
+    seen: set[int] = set()
+    before, chunk = None, FIRST_CHUNK
+    if bounds is not None:
+        condition = condition & (message_id >= bounds[0])
+        before = bounds[1] + 1
+    while True:
+        statement = (
+            select(message_id.label("hit"), Message.interaction_id)
+            .where(condition, *([message_id < before] if before is not None else []))
+            .order_by(message_id.desc()).limit(chunk)
+        )
+        if message_id is not Message.id:
+            statement = statement.select_from(fulltext.messages_fts).join(
+                Message, Message.id == message_id)
+        if where:
+            statement = statement.join(Interaction, Interaction.id == Message.interaction_id)
+            statement = statement.where(*where)
+        rows = db.session.execute(statement).all()
+        for hit, interaction_id in rows:
+            if interaction_id not in seen:
+                seen.add(interaction_id)
+                yield interaction_id, hit
+        if len(rows) < chunk:
+            return
+        before, chunk = rows[-1].hit, min(chunk * 4, LAST_CHUNK)
+
+
+def _matching_among(ids: list[int], query: Query) -> Iterator[tuple[int, int]]:
+    """The newest match in each of a few interactions: the index is read only between
+    their first and last message (on SQLite; PostgreSQL plans this itself)."""
+    if not ids:
+        return
+    low, high = db.session.execute(select(func.min(Message.id), func.max(Message.id)).where(
+        Message.interaction_id.in_(ids))).one()
+    if low is None:
+        return
+    newest = func.max(Message.id).label("hit")
+    yield from db.session.execute(
+        select(Message.interaction_id, newest)
+        .where(Message.interaction_id.in_(ids),
+               fulltext.among(db.engine.dialect.name, query, low, high))
+        .group_by(Message.interaction_id).order_by(newest.desc())).all()
