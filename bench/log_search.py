@@ -7,7 +7,8 @@ matters, documents and answers, a few rare words sprinkled in, spread over the p
 several conversations running at once so their messages interleave as they do live. Then
 hub.interactions.search.search(), the function behind /supervisor/interactions, is timed
 for the first page (50 interactions, with snippets) of --queries searches of mixed
-selectivity: a rare word, a common word, two words, a word and a channel, a word and a
+selectivity: a rare word (a street named in a few messages), an uncommon word (in about
+a hundred), a common word, two words, a word and a channel, a word and a
 date range, a word typed without diacritics; and, for comparison, filters without words.
 One call is one sample; the session is rolled back between calls, as a request's is.
 
@@ -78,6 +79,10 @@ ENGLISH = [
 RARE = ["hulajnoga", "szerszenie", "bobry", "kolizja", "graffiti", "fajerwerki", "dzik",
         "rowerownia", "wiatrołom", "kanalizacja", "zapadlisko", "samowola", "ekoportal",
         "bezdomny", "kamienica", "tramwaj", "lodowisko", "ławka", "azbest", "fontanna"]
+# Street names made of syllables: each in a handful of messages of the million.
+SYLLABLES = ["brzo", "zo", "wa", "ki", "lin", "sko", "dą", "bro", "wie", "ja", "rzę", "bi",
+             "no", "świer", "kla", "po", "mo", "gó", "ra", "sta"]
+STREETS = sorted({"".join(random.Random(n).sample(SYLLABLES, 3)) + "ska" for n in range(300)})
 NAMES = ["Anna", "Piotr", "Ewa", "Marek", "Kasia", "Tomasz", "Agnieszka", "Paweł"]
 CHANNELS = ["webchat"] * 50 + ["sms"] * 25 + ["callback"] * 10 + ["form"] * 10 + ["booking"] * 5
 TAGS = ["complaint", "praise", "urgent", "parking", "waste", "tax", "documents"]
@@ -113,9 +118,11 @@ def conversation(rng: random.Random, english: bool) -> list[tuple[str, str]]:
                 body = rng.choice(GREETINGS) + " " + body
         else:
             body = rng.choice(CLERK).format(m=matter, n=rng.choice(NAMES))
-        if rng.random() < 0.002:  # a rare word, a few hundred times in a million messages
+        if rng.random() < 0.002:  # an uncommon word, about 100 times in a million messages
             body += " " + rng.choice(["Chodzi też o", "Widziałem", "Zgłaszam"]) + " " + \
                 rng.choice(RARE) + "."
+        if rng.random() < 0.0005:  # a street: each in a few messages only
+            body += " Mieszkam przy ulicy " + rng.choice(STREETS).capitalize() + "."
         lines.append(("in" if turn % 2 == 0 else "out", body))
     return lines
 
@@ -190,7 +197,8 @@ def queries(rng: random.Random, count: int) -> list[tuple[str, dict]]:
     plain = {"zaswiadczenie": "zaświadczenie", "zlobka": "żłobka", "slub": "ślub",
              "oplata": "opłata", "dowod": "dowód", "smieci": "śmieci"}
     kinds = {
-        "rare word": lambda: {"q": rng.choice(RARE)},
+        "rare word": lambda: {"q": rng.choice(STREETS)},
+        "uncommon word": lambda: {"q": rng.choice(RARE)},
         "common word": lambda: {"q": rng.choice(common)},
         "two words": lambda: {"q": " ".join(rng.choice(pairs))},
         "word+channel": lambda: {"q": rng.choice(common + RARE),
@@ -246,7 +254,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--interactions", type=int, default=100_000)
     parser.add_argument("--messages", type=int, default=10, help="messages per interaction")
-    parser.add_argument("--queries", type=int, default=210)
+    parser.add_argument("--queries", type=int, default=208)
     parser.add_argument("--keep", help="keep the SQLite database at this path (reused if it exists)")
     parser.add_argument("--postgresql", action="store_true",
                         help="start a throwaway PostgreSQL cluster on loopback and use it")

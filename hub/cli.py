@@ -176,7 +176,51 @@ def review_reactive(days: int) -> None:
     click.echo(f"Reactive list: {changed} added or changed.")
 
 
+log = AppGroup("log", help="The interaction log's hash chain (tamper check).")
+
+
+@log.command("verify")
+def log_verify() -> None:
+    """Recompute the chain; exit status 1 when it is broken. The check is itself logged."""
+    from hub.interactions import chain
+    from hub.interactions.events import record
+
+    result = chain.check()
+    record(None, "log_verified", "system", intact=result.intact, broken_at=result.broken_at,
+           checked=result.checked, head_id=result.head_id, head_hash=result.head_hash)
+    db.session.commit()
+    if not result.intact:
+        click.echo(f"BROKEN at event {result.broken_at} ({result.checked} sealed events "
+                   "before it check out).")
+        raise SystemExit(1)
+    click.echo(f"Intact: {result.checked} sealed events, up to event {result.head_id} "
+               f"(sealed at {result.sealed_at:%Y-%m-%d %H:%M:%S} UTC); "
+               f"{result.pending} newer events not sealed yet." if result.head_id else
+               f"Intact: nothing sealed yet; {result.pending} events not sealed yet.")
+
+
+@log.command("seal")
+def log_seal() -> None:
+    """Seal every event old enough now (the sweep does this every few seconds)."""
+    from hub.interactions import chain
+
+    click.echo(f"Sealed {chain.seal_all()} events.")
+
+
+@log.command("head")
+def log_head() -> None:
+    """Print the newest sealed event and its hash: keep it outside the database (daily)."""
+    from hub.interactions import chain
+
+    found = chain.head()
+    if found is None:
+        raise click.ClickException("nothing sealed yet")
+    event_id, chain_hash, sealed_at = found
+    click.echo(f"{event_id} {chain_hash} {sealed_at:%Y-%m-%dT%H:%M:%S}Z")
+
+
 def init_app(app: Flask) -> None:
+    app.cli.add_command(log)
     app.cli.add_command(review)
     app.cli.add_command(privacy)
     app.cli.add_command(demo)

@@ -100,8 +100,7 @@ def ask_for_rating(booking: Booking) -> bool:
         return False
     if not (booking.phone or booking.email):
         return False
-    booking.rating_requested_at = utcnow()
-    record(booking_log(booking), "visit_rating_requested", "system", booking_id=booking.id)
+    booking.rating_requested_at = utcnow()  # the message is logged as a booking_message
     db.session.commit()
     with force_locale(booking.language):
         body = _("Thank you for your visit at the city office (%(service)s, %(reference)s). "

@@ -1,6 +1,6 @@
 """Searching the interaction log: filters in, a page of interactions out.
 
-Without words the newest interactions come first. With words, the interactions whose
+Without words the most recently started interactions come first. With words, the interactions whose
 messages contain them, ordered by their newest matching message (so results can be read
 off the full-text index newest first, without collecting every match of a common word).
 The log page, its CSV export and bench/log_search.py all go through search() and
@@ -16,7 +16,7 @@ from itertools import islice
 
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
-from sqlalchemy import cast, exists, func, select
+from sqlalchemy import and_, cast, exists, func, or_, select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import joinedload
 from sqlalchemy.sql import ColumnElement
@@ -34,6 +34,7 @@ from hub.interactions.models import CHANNELS, Interaction, Message
 PAGE_SIZE = 50
 FEW = 300  # at most this many interactions pass the other filters: search only theirs
 FIRST_CHUNK, LAST_CHUNK = 200, 20000  # matches read per query while walking the index
+NEWEST = (Interaction.created_at.desc(), Interaction.id.desc())  # the list without words
 BOUNDED_SPAN = 20000  # interactions in a period for which its message ids are looked up
 
 MESSAGES.update({
@@ -214,7 +215,7 @@ def search(filters: LogFilters, page: int = 1, per_page: int = PAGE_SIZE) -> Pag
     if query is None:
         ids = list(db.session.scalars(
             select(Interaction.id).where(*conditions(filters))
-            .order_by(Interaction.id.desc()).offset(skip).limit(per_page + 1)))
+            .order_by(*NEWEST).offset(skip).limit(per_page + 1)))
         hits: dict[int, int] = {}
     else:
         hits = dict(islice(matching(filters, query), skip, skip + per_page + 1))
@@ -227,16 +228,17 @@ def every(filters: LogFilters, batch: int = 500) -> Iterator[Interaction]:
     """All matching interactions in the page's order, loaded a batch at a time (for export)."""
     query = filters.query()
     if query is None:
-        before = None
+        after: list = []
         while True:
-            ids = list(db.session.scalars(
-                select(Interaction.id).where(
-                    *conditions(filters), *([Interaction.id < before] if before else []))
-                .order_by(Interaction.id.desc()).limit(batch)))
-            yield from (r.interaction for r in _load(ids, {}, None))
-            if len(ids) < batch:
+            rows = db.session.execute(
+                select(Interaction.id, Interaction.created_at).where(*conditions(filters), *after)
+                .order_by(*NEWEST).limit(batch)).all()
+            yield from (r.interaction for r in _load([i for i, _ in rows], {}, None))
+            if len(rows) < batch:
                 return
-            before = ids[-1]
+            last_id, last_start = rows[-1]
+            after = [or_(Interaction.created_at < last_start, and_(
+                Interaction.created_at == last_start, Interaction.id < last_id))]
     found = matching(filters, query)
     while ids := [i for i, _ in islice(found, batch)]:
         yield from (r.interaction for r in _load(ids, {}, None))

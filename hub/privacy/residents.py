@@ -82,6 +82,17 @@ class Resident:
             select(Message.interaction_id, func.count()).where(Message.interaction_id.in_(ids))
             .group_by(Message.interaction_id)).all())
 
+    def also_given(self) -> list[tuple[str, str]]:
+        """Other phones and e-mails given in these records, as (search by, value): not
+        followed on their own (they may be someone else's), but worth a search."""
+        found = set()
+        for booking in self.bookings:
+            found |= {("phone", booking.phone), ("email", (booking.email or "").lower())}
+        found |= {("email" if "@" in (i.resident_handle or "") else "phone", i.resident_handle)
+                  for i in self.interactions}
+        return sorted((by, value) for by, value in found
+                      if value and value not in self.phones | self.emails)
+
     def open_interactions(self) -> list[Interaction]:
         return [i for i in self.interactions if i.is_open]
 

@@ -259,6 +259,12 @@ def _channel_order(channel: str) -> int:
     return CHANNELS.index(channel) if channel in CHANNELS else len(CHANNELS)
 
 
+def _seconds(start, end):
+    """Seconds between two stored times, to the millisecond (SQLite's julianday arithmetic
+    makes exactly 5 minutes 299.99998 s, which would land in the wrong bucket)."""
+    return func.round(seconds_between(start, end) * 1000) / 1000
+
+
 def _contacts(start: datetime, end: datetime, department: Department | None) -> list:
     """The conditions that pick the period's contacts (queued_at is indexed)."""
     conditions = [Interaction.queued_at >= start, Interaction.queued_at < end,
@@ -273,15 +279,14 @@ def _volumes(contacts: list, now: datetime) -> dict[tuple[int, str], Volume]:
     GROUP BY; the SLA terms are the wallboard's (docs/routing.md)."""
     target = _target_sql()
     answered = Interaction.assigned_at.is_not(None)
-    in_target = and_(answered,
-                     seconds_between(Interaction.queued_at, Interaction.assigned_at) <= target)
+    in_target = and_(answered, _seconds(Interaction.queued_at, Interaction.assigned_at) <= target)
     waiting_too_long = and_(
         Interaction.state.in_(WAITING_STATES),
-        seconds_between(Interaction.queued_at, literal(now, DateTime())) > target,
+        _seconds(Interaction.queued_at, literal(now, DateTime())) > target,
     )
     left_at = func.coalesce(Interaction.resident_left_at, Interaction.closed_at)
     abandoned = Interaction.state == "abandoned"
-    abandoned_too_late = and_(abandoned, seconds_between(Interaction.queued_at, left_at) > target)
+    abandoned_too_late = and_(abandoned, _seconds(Interaction.queued_at, left_at) > target)
     counted = or_(answered, waiting_too_long, abandoned_too_late)
     rows = db.session.execute(
         select(
@@ -306,12 +311,12 @@ def _measures(contacts: list):
     queued, assigned = Interaction.queued_at, Interaction.assigned_at
     return union_all(
         select(literal("first_response").label("metric"),
-               seconds_between(queued, Interaction.first_response_at).label("seconds"))
+               _seconds(queued, Interaction.first_response_at).label("seconds"))
         .where(*contacts, Interaction.first_response_at.is_not(None)),
-        select(literal("wait").label("metric"), seconds_between(queued, assigned).label("seconds"))
+        select(literal("wait").label("metric"), _seconds(queued, assigned).label("seconds"))
         .where(*contacts, assigned.is_not(None)),
         select(literal("handling").label("metric"),
-               seconds_between(assigned, Interaction.closed_at).label("seconds"))
+               _seconds(assigned, Interaction.closed_at).label("seconds"))
         .where(*contacts, Interaction.state == "closed", assigned.is_not(None),
                Interaction.closed_at.is_not(None)),
     ).subquery()

@@ -95,9 +95,11 @@ def _check_interactions(ids: list[int]) -> list[Interaction]:
 
 
 def create(actor: User, title: object, interaction_ids: list[int], participant_ids: list[int],
-           lead_id: int | None, version: ScorecardVersion | None = None) -> Calibration:
-    """A new open session on the current published scorecard (unless one is given);
-    InvalidCalibration names every field at fault and nothing is stored."""
+           lead_id: int | None, numbers: str = "",
+           version: ScorecardVersion | None = None) -> Calibration:
+    """A new open session on the current published scorecard (unless one is given), on the
+    chosen interactions and those typed in `numbers`; InvalidCalibration names every field
+    at fault and nothing is stored."""
     problems: dict[str, InvalidInput] = {}
     text = title.strip() if isinstance(title, str) else ""
     if not text:
@@ -105,7 +107,8 @@ def create(actor: User, title: object, interaction_ids: list[int], participant_i
     elif len(text) > TITLE_MAX:
         problems["title"] = InvalidInput("calibration_title_too_long", limit=TITLE_MAX)
     try:
-        interactions = _check_interactions(list(dict.fromkeys(interaction_ids)))
+        chosen = list(interaction_ids) + parse_numbers(numbers)
+        interactions = _check_interactions(list(dict.fromkeys(chosen)))
     except InvalidInput as refusal:
         problems["interactions"] = refusal
     staff = {u.id: u for u in eligible_staff()}

@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 
 from hub.review import access, scoring
 from hub.review.models import Criterion, Review
+from hub.supervisor.labels import CHANNEL_LABELS
 
 KINDS = {
     "random": _l("Random sample"),
@@ -38,6 +39,11 @@ VERSION_STATES = {
     "published": _l("Published"),
     "retired": _l("Retired"),
 }
+
+
+def channel(code: str) -> str:
+    """A channel's name for people ("Web chat")."""
+    return str(CHANNEL_LABELS.get(code, code))
 
 
 def scale_choices(criterion: Criterion) -> list[tuple[int, str]]:

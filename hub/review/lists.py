@@ -192,16 +192,16 @@ def refresh_reactive():
 # -- calibration -----------------------------------------------------------------------------
 
 
-def _offered_interactions() -> list[ReviewListItem]:
-    """Recent review-list items to pick from for a session (one per interaction)."""
-    items = db.session.scalars(
-        select(ReviewListItem).options(selectinload(ReviewListItem.interaction))
-        .order_by(ReviewListItem.id.desc()).limit(60)
-    )
-    seen: dict[int, ReviewListItem] = {}
-    for item in items:
-        seen.setdefault(item.interaction_id, item)
-    return list(seen.values())[:30]
+def _offered_interactions(per_list: int = 15) -> dict[str, list[ReviewListItem]]:
+    """To pick from for a session: the latest of each review list, newest contacts first."""
+    offered: dict[str, list[ReviewListItem]] = {}
+    for kind in ("random", "reactive"):
+        offered[kind] = list(db.session.scalars(
+            select(ReviewListItem).where(ReviewListItem.kind == kind)
+            .options(selectinload(ReviewListItem.interaction))
+            .order_by(ReviewListItem.interaction_id.desc()).limit(per_list)
+        ))
+    return offered
 
 
 def _progress_counts(sessions: list[Calibration]) -> dict[int, tuple[int, int]]:
@@ -243,24 +243,17 @@ def create_calibration():
         "participants": [int(v) for v in form.getlist("participant") if v.isdigit()],
         "lead": form.get("lead", type=int),
     }
-    errors: dict[str, str] = {}
     try:
-        typed = calibration.parse_numbers(entered["numbers"])
-    except InvalidInput as refused:
-        typed = []
-        errors["interactions"] = refused.message
-    if not errors:
-        try:
-            session = calibration.create(
-                _me(), entered["title"], entered["interactions"] + typed,
-                entered["participants"], entered["lead"])
-            flash(_("The calibration session was created. Participants score each "
-                    "interaction from this page."), "success")
-            return redirect(url_for(".calibration", calibration_id=session.id))
-        except calibration.InvalidCalibration as refused:
-            db.session.rollback()
-            errors = {name: problem.message for name, problem in refused.problems.items()}
-    return _calibrations_page(errors, entered, 400)
+        session = calibration.create(_me(), entered["title"], entered["interactions"],
+                                     entered["participants"], entered["lead"],
+                                     numbers=entered["numbers"])
+    except calibration.InvalidCalibration as refused:
+        db.session.rollback()
+        errors = {name: problem.message for name, problem in refused.problems.items()}
+        return _calibrations_page(errors, entered, 400)
+    flash(_("The calibration session was created. Participants score each interaction "
+            "from this page."), "success")
+    return redirect(url_for(".calibration", calibration_id=session.id))
 
 
 @bp.get("/calibrations/<int:calibration_id>", endpoint="calibration")

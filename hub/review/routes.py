@@ -109,6 +109,12 @@ def _read_answers(review: Review) -> tuple[dict, dict, dict[int, InvalidInput]]:
     return values, comments, unreadable
 
 
+def _with_others(review: Review, values: dict, unreadable: dict) -> scoring.InvalidAnswers:
+    """The refusal naming the unreadable answers and every other criterion at fault."""
+    return scoring.InvalidAnswers(
+        {**scoring.problems(review.version.criteria, values), **unreadable})
+
+
 def _entered() -> dict:
     """What was typed and chosen, to show again after a refusal."""
     return {key: value for key, value in request.form.items() if key != "csrf_token"}
@@ -153,7 +159,7 @@ def edit(review_id: int):
     values, comments, unreadable = _read_answers(review)
     try:
         if unreadable:
-            raise scoring.InvalidAnswers(unreadable)
+            raise _with_others(review, values, unreadable)
         service.submit_review(review, me, values, comments, request.form.get("comment", ""))
     except scoring.InvalidAnswers as refused:
         db.session.rollback()
@@ -180,7 +186,7 @@ def resolve(review_id: int):
     values, comments, unreadable = _read_answers(review)
     try:
         if unreadable and resolution != "rejected":
-            raise scoring.InvalidAnswers(unreadable)
+            raise _with_others(review, values, unreadable)
         service.resolve(review, me, resolution, request.form.get("resolution_comment", ""),
                         values=None if resolution == "rejected" else values,
                         comments=comments)

@@ -154,11 +154,14 @@ def _criterion_page(section_: ScorecardSection, criterion: Criterion | None):
         flash(InvalidInput("scorecard_not_draft").message, "error")
         return redirect(_version_url(section_.version))
     if request.method == "GET":
-        entered = {name: getattr(criterion, name) for name in authoring.CRITERION_FIELDS} \
-            if criterion else {"scale_min": 0, "scale_max": 2, "weight": 1,
-                               "severity": "normal", "allows_na": False}
-        if criterion:
-            entered["weight"] = labels.weight(criterion)
+        if criterion is None:
+            entered = {"scale_min": "0", "scale_max": "2", "weight": "1", "severity": "normal"}
+        else:
+            entered = {name: "" if getattr(criterion, name) is None
+                       else str(getattr(criterion, name))
+                       for name in authoring.CRITERION_FIELDS}
+            entered.update(weight=labels.weight(criterion),
+                           allows_na="1" if criterion.allows_na else "")
         errors: dict = {}
     else:
         entered = {name: request.form.get(name, "") for name in authoring.CRITERION_FIELDS}

@@ -17,14 +17,15 @@ from hub.callbacks import service as callbacks
 from hub.clock import utcnow
 from hub.extensions import db
 from hub.i18n import current_language
+from hub.interactions.dispositions import DISPOSITIONS
 from hub.interactions.events import record
 from hub.interactions.models import Interaction, InteractionEvent
 from hub.queue import router
 from hub.security import role_required
-from hub.supervisor import wallboard
+from hub.supervisor import timeline, wallboard
+from hub.supervisor.labels import CHANNEL_LABELS, STATE_LABELS
 
 bp = Blueprint("supervisor", __name__, url_prefix="/supervisor")
-PAGE_SIZE = 50
 
 
 @bp.get("")
@@ -40,13 +41,7 @@ def index():
     # Capacity in use counts units (a call fills the clerk), then the open offers.
     loads = {c.id: (min(router().busy_units(c.id), c.capacity), router().clerk_load(c.id)[1])
              for c in clerks}
-    page = max(1, request.args.get("page", 1, type=int))
-    interactions = db.session.scalars(
-        select(Interaction).order_by(Interaction.id.desc())
-        .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
-    ).all()
-    return render_template("supervisor/index.html", queues=queues, clerks=clerks, loads=loads,
-                           interactions=interactions, page=page, page_size=PAGE_SIZE)
+    return render_template("supervisor/index.html", queues=queues, clerks=clerks, loads=loads)
 
 
 @bp.get("/live")
@@ -124,4 +119,7 @@ def interaction(interaction_id: int):
         "supervisor/interaction.html", item=item, events=events, staff=staff,
         callback=callback, window=callbacks.window_of(callback) if callback else None,
         attempts=callbacks.attempts_of(item) if callback else [],
+        times=timeline.derived_times(item, events), timeline=timeline,
+        departments={d.code: d for d in db.session.scalars(select(Department))},
+        channel_labels=CHANNEL_LABELS, state_labels=STATE_LABELS, dispositions=DISPOSITIONS,
     )

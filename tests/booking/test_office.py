@@ -141,7 +141,7 @@ def test_check_in_by_reference_or_scan_then_done_and_no_show(app):
 
     # Each step is in the visit's own timeline, by Anna; the resident got the confirmation.
     assert kinds(app, typed.interaction_id) == [
-        "booking_made", "booking_message", "booking_checked_in", "booking_done"]
+        "booking_made", "booking_message", "booking_checked_in", "booking_done", "booking_message"]
     assert "booking_no_show" in kinds(app, absent.interaction_id)
     with app.app_context():
         cancelled_event = db.session.scalars(select(InteractionEvent).where(

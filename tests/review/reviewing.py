@@ -7,8 +7,11 @@ import re
 from dataclasses import dataclass
 
 import pytest
+from sqlalchemy import select
 
+from hub.accounts.models import User
 from hub.extensions import db
+from hub.interactions.models import InteractionEvent
 from hub.review.models import Review
 from tests.conftest import ANNA, EWA, PIOTR, emit, login
 
@@ -99,3 +102,25 @@ def submitted_review(app, closed_chat, form: dict | None = None, clerk: str = AN
     response = http.post(f"/supervisor/reviews/{review_id}", data=data)
     assert response.status_code == 302, response.data
     return interaction_id, review_id
+
+
+def events(app, interaction_id: int) -> list[tuple[str, str | None, dict]]:
+    """(kind, actor's e-mail, data) of the interaction's review events, in order."""
+    with app.app_context():
+        emails = dict(db.session.execute(select(User.id, User.email)).all())
+        rows = db.session.scalars(select(InteractionEvent).where(
+            InteractionEvent.interaction_id == interaction_id,
+            InteractionEvent.kind.like("review%")).order_by(InteractionEvent.id))
+        return [(e.kind, emails.get(e.actor_id), e.data) for e in rows]
+
+
+def review_row(app, review_id: int) -> Review:
+    with app.app_context():
+        review = db.session.get(Review, review_id)
+        db.session.expunge(review)
+        return review
+
+
+def answer_count(app, review_id: int) -> int:
+    with app.app_context():
+        return len(db.session.get(Review, review_id).answers)

@@ -8,42 +8,25 @@ from sqlalchemy import select
 
 from hub.accounts.models import User
 from hub.extensions import db
-from hub.interactions.models import Interaction, InteractionEvent
+from hub.interactions.models import Interaction
 from hub.review import service
 from hub.review.models import Calibration, Review
 from tests.conftest import ADMIN, ANNA, EWA, PIOTR, emit, login
-from tests.review.reviewing import (  # noqa: F401
+from tests.review import reviewing
+from tests.review.reviewing import (
     CLERK_SAYS,
     NOTE,
     RESIDENT_SAYS,
+    answer_count,
     begin,
-    closed_chat,
     criteria,
+    events,
     full_marks,
+    review_row,
     submitted_review,
 )
 
-
-def events(app, interaction_id: int) -> list[tuple[str, str | None, dict]]:
-    """(kind, actor's e-mail, data) of the interaction's review events, in order."""
-    with app.app_context():
-        emails = dict(db.session.execute(select(User.id, User.email)).all())
-        rows = db.session.scalars(select(InteractionEvent).where(
-            InteractionEvent.interaction_id == interaction_id,
-            InteractionEvent.kind.like("review%")).order_by(InteractionEvent.id))
-        return [(e.kind, emails.get(e.actor_id), e.data) for e in rows]
-
-
-def review_row(app, review_id: int) -> Review:
-    with app.app_context():
-        review = db.session.get(Review, review_id)
-        db.session.expunge(review)
-        return review
-
-
-def answer_count(app, review_id: int) -> int:
-    with app.app_context():
-        return len(db.session.get(Review, review_id).answers)
+closed_chat = reviewing.closed_chat  # the fixture
 
 
 def test_a_supervisor_reviews_a_conversation_beside_its_transcript(app, closed_chat):
@@ -63,7 +46,7 @@ def test_a_supervisor_reviews_a_conversation_beside_its_transcript(app, closed_c
     crits = criteria(app, review_id)
     assert len(re.findall(r'<fieldset class="criterion"', form)) == len(crits)
     greeting = next(c for c in crits if c.title == "Powitanie")
-    assert re.search(rf'<legend>Powitanie</legend>', form)
+    assert re.search(r'<legend>Powitanie</legend>', form)
     assert f'<label for="value-{greeting.id}-0">0 – not met</label>' in form
     assert f'<label for="value-{greeting.id}-1">1 – partly met</label>' in form
     assert f'<label for="value-{greeting.id}-2">2 – met</label>' in form

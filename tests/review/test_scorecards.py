@@ -10,13 +10,14 @@ from hub.extensions import db
 from hub.interactions.models import InteractionEvent
 from hub.review.models import Review, Scorecard, ScorecardVersion
 from tests.conftest import ADMIN, ANNA, EWA, login
-from tests.review.reviewing import (  # noqa: F401
+from tests.review import reviewing
+from tests.review.reviewing import (
     begin,
-    closed_chat,
     criteria,
-    full_marks,
     submitted_review,
 )
+
+closed_chat = reviewing.closed_chat  # the fixture
 
 CRITERION = {"title": "Uśmiech w głosie", "guidance": "Ton życzliwy.", "scale_min": "1",
              "scale_max": "5", "weight": "1,5", "severity": "normal", "fail_below": ""}

@@ -13,7 +13,10 @@ from hub.errors import InvalidInput
 from hub.review import scoring
 from hub.review.models import Criterion
 from tests.conftest import EWA, login
-from tests.review.reviewing import begin, closed_chat, criteria  # noqa: F401
+from tests.review import reviewing
+from tests.review.reviewing import begin, criteria
+
+closed_chat = reviewing.closed_chat  # the fixture
 
 
 def crit(id: int, low: int = 0, high: int = 2, weight: float = 1.0, na: bool = False,
