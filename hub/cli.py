@@ -126,6 +126,7 @@ privacy = AppGroup("privacy", help="Residents' personal data: the retention purg
 def privacy_purge(dry_run: bool) -> None:
     """Anonymise residents' personal data past the retention period now."""
     from hub.privacy import retention
+    from hub.privacy.storage import compact_fulltext
 
     cut = retention.cutoff()
     if dry_run:
@@ -134,6 +135,7 @@ def privacy_purge(dry_run: bool) -> None:
                    + ", ".join(f"{kind} {n}" for kind, n in counts.items()))
         return
     done = retention.purge()
+    compact_fulltext()
     click.echo(f"Anonymised (ended before {cut:%Y-%m-%d %H:%M} UTC): "
                + ", ".join(f"{kind} {n}" for kind, n in done.as_dict().items()))
 

@@ -35,7 +35,8 @@ PAGE_SIZE = 50
 FEW = 300  # at most this many interactions pass the other filters: search only theirs
 FIRST_CHUNK, LAST_CHUNK = 200, 20000  # matches read per query while walking the index
 NEWEST = (Interaction.created_at.desc(), Interaction.id.desc())  # the list without words
-BOUNDED_SPAN = 20000  # interactions in a period for which its message ids are looked up
+BOUNDED_SPAN = 20000
+FIRST_YEAR, LAST_YEAR = 1970, 2999  # dates outside are typing mistakes  # interactions in a period for which its message ids are looked up
 
 MESSAGES.update({
     "log_bad_date": _l("Please give a date as YYYY-MM-DD, e.g. 2027-05-04."),
@@ -94,6 +95,10 @@ def parse_filters(args: Mapping[str, str]) -> tuple[LogFilters, dict[str, Invali
                 values[key] = date.fromisoformat(arg(name))
             except ValueError:
                 errors[name] = InvalidInput("log_bad_date")
+            else:
+                if not FIRST_YEAR <= values[key].year <= LAST_YEAR:
+                    errors[name] = InvalidInput("log_bad_date")
+                    del values[key]
     if values.get("date_from") and values.get("date_to") and values["date_to"] < values["date_from"]:
         errors["to"] = InvalidInput("log_dates_backwards")
         del values["date_to"]
@@ -106,7 +111,7 @@ def parse_filters(args: Mapping[str, str]) -> tuple[LogFilters, dict[str, Invali
         else:
             errors["department"] = InvalidInput("log_unknown_department")
     if arg("clerk"):
-        clerk = db.session.get(User, int(arg("clerk"))) if arg("clerk").isdigit() else None
+        clerk = db.session.get(User, int(arg("clerk"))) if is_id(arg("clerk")) else None
         if clerk is not None:
             values["clerk_id"] = clerk.id
         else:
@@ -141,6 +146,11 @@ def parse_filters(args: Mapping[str, str]) -> tuple[LogFilters, dict[str, Invali
         else:
             values["text"] = text[:500]
     return LogFilters(**values), errors
+
+
+def is_id(text: str) -> bool:
+    """Digits that fit a database integer."""
+    return text.isascii() and text.isdigit() and len(text) <= 9
 
 
 def _choice(value: str, allowed, name: str, code: str, values: dict, errors: dict) -> None:

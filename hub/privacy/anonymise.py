@@ -125,7 +125,7 @@ def bookings(ids: Sequence[int], now: datetime) -> int:
         return 0
     zero_freed_space()
     values = {"name": ERASED, "phone": None, "email": None, "contact_key": "",
-              "confirm_code_hash": None, "anonymised_at": now,
+              "confirm_code_hash": None, "idempotency_key": None, "anonymised_at": now,
               "token_key": secrets.token_urlsafe(24)}  # revokes the manage links
     if hasattr(Booking, "rating_comment"):  # office visit ratings, where they are kept
         values["rating_comment"] = None

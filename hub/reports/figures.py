@@ -28,6 +28,7 @@ Definitions (the reports page says the same; docs/quality.md has them too):
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -225,20 +226,46 @@ def band_of(mean: float) -> int:
 
 def report(first: date, last: date, department: Department | None = None,
            now: datetime | None = None) -> Report:
-    """Every KPI for the days first..last (office-local, both included)."""
+    """Every KPI for the days first..last (office-local, both included).
+
+    The contacts are read twice, whatever their number: one GROUP BY gives the volumes, the
+    SLA counts, CSAT and the time histograms; one ranked query gives the percentiles.
+    """
     start, end = bounds(first, last)
     now = now or utcnow()
     departments = list(db.session.scalars(select(Department).order_by(Department.id)))
-    contacts = _contacts(start, end, department)
-    volumes = _volumes(contacts, now)
+    contacts = _cohort(start, end, department, now).subquery()
     by_channel: dict[str, Volume] = {}
     by_department: dict[int, Volume] = {}
     total = Volume("")
-    for (department_id, channel), volume in volumes.items():
+    durations = {metric: Durations(metric) for metric in METRICS}
+    sums = dict.fromkeys(METRICS, 0.0)
+    csat = Csat()
+    for row in _aggregates(contacts):
+        channel, department_id, stars = row["channel"], row["department_id"], row["csat"]
+        volume = Volume(channel, *(row[k] for k in ("contacts", "answered", "abandoned",
+                                                    "in_target", "counted")))
         by_channel.setdefault(channel, Volume(channel)).add(volume)
         code = next((d.code for d in departments if d.id == department_id), str(department_id))
         by_department.setdefault(department_id, Volume(code)).add(volume)
         total.add(volume)
+        for metric in METRICS:
+            durations[metric].count += row[f"{metric}_count"]
+            sums[metric] += row[f"{metric}_sum"]
+            for index in range(len(BUCKETS)):
+                durations[metric].buckets[index] += row[f"{metric}_{index}"]
+        if channel in ONLINE_CHANNELS and stars in csat.distribution:
+            csat.distribution[stars] += volume.contacts
+            csat.ratings += volume.contacts
+            csat.total += stars * volume.contacts
+        if channel in RATING_ASKED_CHANNELS:
+            csat.asked += volume.answered
+            csat.asked_rated += volume.answered if stars is not None else 0
+    for metric, measure in durations.items():
+        if measure.count:
+            measure.mean = round(sums[metric] / measure.count, 3)
+    for metric, p, value in _percentiles(contacts):
+        durations[metric].percentiles[p] = round(float(value), 3)
     visits = _visits(start, end, department, departments)
     visits_total = Visits("")
     for row in visits:
@@ -248,8 +275,8 @@ def report(first: date, last: date, department: Department | None = None,
         by_channel=sorted(by_channel.values(), key=lambda v: _channel_order(v.key)),
         by_department=[by_department[d.id] for d in departments if d.id in by_department],
         total=total,
-        durations=_durations(contacts),
-        csat=_csat(contacts),
+        durations=[durations[metric] for metric in METRICS],
+        csat=csat,
         visits=visits, visits_total=visits_total,
         quality=quality_scores(start, end, department),
     )
@@ -261,96 +288,88 @@ def _channel_order(channel: str) -> int:
 
 def _seconds(start, end):
     """Seconds between two stored times, to the millisecond (SQLite's julianday arithmetic
-    makes exactly 5 minutes 299.99998 s, which would land in the wrong bucket)."""
+    makes exactly 5 minutes 299.99998 s, which would land in the wrong bucket); NULL when
+    either is."""
     return func.round(seconds_between(start, end) * 1000) / 1000
 
 
-def _contacts(start: datetime, end: datetime, department: Department | None) -> list:
-    """The conditions that pick the period's contacts (queued_at is indexed)."""
-    conditions = [Interaction.queued_at >= start, Interaction.queued_at < end,
-                  Interaction.mystery_shopper.is_(False)]
-    if department is not None:
-        conditions.append(Interaction.department_id == department.id)
-    return conditions
-
-
-def _volumes(contacts: list, now: datetime) -> dict[tuple[int, str], Volume]:
-    """(department id, channel) → contacts, answered, abandoned and the SLA counts, in one
-    GROUP BY; the SLA terms are the wallboard's (docs/routing.md)."""
+def _cohort(start: datetime, end: datetime, department: Department | None, now: datetime):
+    """The period's contacts (queued_at is indexed), one row each, with what the figures
+    need: the three times (NULL when not known) and the SLA flags (the wallboard's terms,
+    docs/routing.md)."""
     target = _target_sql()
-    answered = Interaction.assigned_at.is_not(None)
-    in_target = and_(answered, _seconds(Interaction.queued_at, Interaction.assigned_at) <= target)
-    waiting_too_long = and_(
-        Interaction.state.in_(WAITING_STATES),
-        _seconds(Interaction.queued_at, literal(now, DateTime())) > target,
-    )
+    queued, assigned = Interaction.queued_at, Interaction.assigned_at
+    answered = assigned.is_not(None)
+    wait = _seconds(queued, assigned)
+    waiting_too_long = and_(Interaction.state.in_(WAITING_STATES),
+                            _seconds(queued, literal(now, DateTime())) > target)
     left_at = func.coalesce(Interaction.resident_left_at, Interaction.closed_at)
     abandoned = Interaction.state == "abandoned"
-    abandoned_too_late = and_(abandoned, _seconds(Interaction.queued_at, left_at) > target)
-    counted = or_(answered, waiting_too_long, abandoned_too_late)
-    rows = db.session.execute(
+    abandoned_too_late = and_(abandoned, _seconds(queued, left_at) > target)
+    closed = and_(Interaction.state == "closed", answered)
+    conditions = [queued >= start, queued < end, Interaction.mystery_shopper.is_(False)]
+    if department is not None:
+        conditions.append(Interaction.department_id == department.id)
+    return (
         select(
-            Interaction.department_id, Interaction.channel, func.count(),
-            func.count(Interaction.assigned_at),
-            func.coalesce(func.sum(case((abandoned, 1), else_=0)), 0),
-            func.coalesce(func.sum(case((in_target, 1), else_=0)), 0),
-            func.coalesce(func.sum(case((counted, 1), else_=0)), 0),
+            Interaction.department_id.label("department_id"),
+            Interaction.channel.label("channel"),
+            Interaction.csat.label("csat"),
+            case((answered, 1), else_=0).label("answered"),
+            case((abandoned, 1), else_=0).label("abandoned"),
+            case((and_(answered, wait <= target), 1), else_=0).label("in_target"),
+            case((or_(answered, waiting_too_long, abandoned_too_late), 1), else_=0)
+            .label("counted"),
+            _seconds(queued, Interaction.first_response_at).label("first_response"),
+            wait.label("wait"),
+            case((closed, _seconds(assigned, Interaction.closed_at))).label("handling"),
         )
         .join(Department, Department.id == Interaction.department_id)
-        .where(*contacts)
-        .group_by(Interaction.department_id, Interaction.channel)
+        .where(*conditions)
     )
-    return {
-        (department_id, channel): Volume(channel, *(int(v) for v in figures))
-        for department_id, channel, *figures in rows
-    }
 
 
-def _measures(contacts: list):
-    """One row per (metric, seconds) for the three time measures, as a subquery."""
-    queued, assigned = Interaction.queued_at, Interaction.assigned_at
-    return union_all(
-        select(literal("first_response").label("metric"),
-               _seconds(queued, Interaction.first_response_at).label("seconds"))
-        .where(*contacts, Interaction.first_response_at.is_not(None)),
-        select(literal("wait").label("metric"), _seconds(queued, assigned).label("seconds"))
-        .where(*contacts, assigned.is_not(None)),
-        select(literal("handling").label("metric"),
-               _seconds(assigned, Interaction.closed_at).label("seconds"))
-        .where(*contacts, Interaction.state == "closed", assigned.is_not(None),
-               Interaction.closed_at.is_not(None)),
-    ).subquery()
-
-
-def _durations(contacts: list) -> list[Durations]:
-    """Histogram, mean and count in one GROUP BY; p50 and p90 in one ranked query."""
-    measures = _measures(contacts)
-    seconds = measures.c.seconds
-    bucket_sums = [
-        func.coalesce(func.sum(case((_in_bucket(seconds, low, high), 1), else_=0)), 0)
-        for low, high in BUCKETS
+def _aggregates(contacts) -> Iterator[dict]:
+    """Per (department, channel, CSAT): contacts, answered, abandoned, the SLA counts, and
+    per time measure its count, sum and bucket counts (numbers, never NULL)."""
+    columns = [
+        func.count().label("contacts"),
+        func.sum(contacts.c.answered).label("answered"),
+        func.sum(contacts.c.abandoned).label("abandoned"),
+        func.sum(contacts.c.in_target).label("in_target"),
+        func.sum(contacts.c.counted).label("counted"),
     ]
-    found = {metric: Durations(metric) for metric in METRICS}
-    for metric, count, mean, *buckets in db.session.execute(
-        select(measures.c.metric, func.count(), func.avg(seconds), *bucket_sums)
-        .group_by(measures.c.metric)
-    ):
-        found[metric].count, found[metric].mean = int(count), round(float(mean), 3)
-        found[metric].buckets = [int(b) for b in buckets]
+    for metric in METRICS:
+        seconds = contacts.c[metric]
+        columns += [func.count(seconds).label(f"{metric}_count"),
+                    func.sum(seconds).label(f"{metric}_sum")]
+        columns += [func.sum(case((_in_bucket(seconds, low, high), 1), else_=0))
+                    .label(f"{metric}_{index}") for index, (low, high) in enumerate(BUCKETS)]
+    group = (contacts.c.department_id, contacts.c.channel, contacts.c.csat)
+    keys = ("department_id", "channel", "csat")
+    for row in db.session.execute(select(*group, *columns).group_by(*group)).mappings():
+        yield {k: v if k in keys else float(v or 0) if k.endswith("_sum") else int(v or 0)
+               for k, v in row.items()}
 
-    ranked = select(
-        measures.c.metric, seconds,
-        func.row_number().over(partition_by=measures.c.metric, order_by=seconds).label("rank"),
-        func.count().over(partition_by=measures.c.metric).label("n"),
-    ).subquery()
+
+def _percentiles(contacts):
+    """(metric, p, seconds) for each time measure and each of PERCENTILES: the value at rank
+    ⌈p·n/100⌉ of its n known times in ascending order (nearest rank)."""
+    times = select(*(contacts.c[metric] for metric in METRICS)).cte("times")
+    ranked = union_all(*(
+        select(literal(metric).label("metric"), times.c[metric].label("seconds"),
+               func.row_number().over(order_by=times.c[metric]).label("rank"),
+               func.count().over().label("n"))
+        .where(times.c[metric].is_not(None))
+        for metric in METRICS
+    )).subquery()
     wanted = [ranked.c.rank == (ranked.c.n * p + 99) // 100 for p in PERCENTILES]
-    for metric, value, rank, n in db.session.execute(
-        select(ranked.c.metric, ranked.c.seconds, ranked.c.rank, ranked.c.n).where(or_(*wanted))
-    ):
+    rows = db.session.execute(
+        select(ranked.c.metric, ranked.c.seconds, ranked.c.rank, ranked.c.n).where(or_(*wanted)))
+    for metric, value, rank, n in rows:
         for p in PERCENTILES:
             if rank == (n * p + 99) // 100:
-                found[metric].percentiles[p] = round(float(value), 3)
-    return [found[metric] for metric in METRICS]
+                yield metric, p, value
 
 
 def _in_bucket(seconds, low: int, high: int | None):
@@ -359,26 +378,6 @@ def _in_bucket(seconds, low: int, high: int | None):
     if low == 0:
         return seconds < high  # a negative time (clock skew) counts as the shortest
     return and_(seconds >= low, seconds < high)
-
-
-def _csat(contacts: list) -> Csat:
-    figures = Csat()
-    for stars, count in db.session.execute(
-        select(Interaction.csat, func.count())
-        .where(*contacts, Interaction.channel.in_(ONLINE_CHANNELS), Interaction.csat.is_not(None))
-        .group_by(Interaction.csat)
-    ):
-        if stars in figures.distribution:
-            figures.distribution[stars] = int(count)
-            figures.ratings += int(count)
-            figures.total += stars * int(count)
-    asked, rated = db.session.execute(
-        select(func.count(), func.count(Interaction.csat))
-        .where(*contacts, Interaction.channel.in_(RATING_ASKED_CHANNELS),
-               Interaction.assigned_at.is_not(None))
-    ).one()
-    figures.asked, figures.asked_rated = int(asked), int(rated)
-    return figures
 
 
 def _visits(start: datetime, end: datetime, department: Department | None,

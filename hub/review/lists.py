@@ -16,11 +16,9 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from hub import settings
 from hub.accounts.models import Department, User
 from hub.callbacks.routes import cancel_link
 from hub.callbacks.windows import find_window, windows
-from hub.clock import utcnow
 from hub.errors import InvalidInput
 from hub.extensions import db
 from hub.interactions.models import Interaction
@@ -182,8 +180,7 @@ def draw():
 @role_required("supervisor")
 def refresh_reactive():
     """Look for new reactive contacts now (the sweep does it every half minute)."""
-    days = int(settings.get("repeat_contact_days"))
-    changed = reactive.update_reactive(utcnow() - timedelta(days=days))
+    changed = reactive.reactive_due(force=True)
     flash(_("The reactive list is up to date: %(count)s added or changed.", count=changed),
           "success")
     return redirect(url_for(".lists", _anchor="reactive-heading"))

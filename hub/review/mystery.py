@@ -263,3 +263,55 @@ def department_scores(since: datetime | None = None,
         if review is not None and review.score is not None:
             scores.setdefault(shop.department_id, []).append(review.score)
     return {d: (len(values), statistics.fmean(values)) for d, values in scores.items()}
+
+
+# -- demo ------------------------------------------------------------------------------------
+
+DEMO_SCENARIOS = {
+    "registry": "Pytam o odpis aktu urodzenia dla syna. Dobra odpowiedź: ePUAP albo okienko, "
+                "22 zł, gotowy w 3 dni robocze.",
+    "vehicles": "Kupiłem samochód z Niemiec. Dobra odpowiedź: dokumenty (własność, tłumaczenia, "
+                "badanie, akcyza), rejestracja czasowa od ręki, stała do 30 dni.",
+    "taxes": "Nie dostałem decyzji podatkowej. Dobra odpowiedź: sprawdzenie, duplikat, termin "
+             "raty.",
+}
+
+
+def load_demo_mystery(supervisor_email: str = "ewa@okienko.local", seed: int = 6) -> int:
+    """Scored mystery-shopper chats in the demo history (one per department above), so the
+    mystery page and the quality index have something to show; returns how many were added.
+    Does nothing when there are some already or no suitable past chat."""
+    import random
+
+    from hub.review import sampling
+    from hub.review.service import current_version, start_review, submit_review
+
+    supervisor = db.session.scalar(select(User).where(User.email == supervisor_email))
+    if supervisor is None or db.session.scalar(select(MysteryShop.id).limit(1)) is not None:
+        return 0
+    rng = random.Random(seed)
+    criteria = current_version().criteria
+    added = 0
+    for code, scenario in DEMO_SCENARIOS.items():
+        department = db.session.scalar(select(Department).where(Department.code == code))
+        interaction = db.session.scalar(
+            select(Interaction).join(Department)
+            .where(Department.code == code, Interaction.channel == "webchat",
+                   sampling.reviewable(), sampling.real_exchange(),
+                   Interaction.closed_at < utcnow() - timedelta(days=8))
+            .order_by(Interaction.id).limit(1))
+        if department is None or interaction is None:
+            continue
+        interaction.mystery_shopper = True
+        shop = MysteryShop(interaction=interaction, department=department, supervisor=supervisor,
+                           scenario=scenario, created_at=interaction.created_at)
+        db.session.add(shop)
+        db.session.flush()
+        record(interaction, LINKED, "system", shop_id=shop.id, supervisor=supervisor.id)
+        review = start_review(interaction, supervisor, "mystery")
+        values = {c.id: c.scale_max if c.severity == "fatal" or rng.random() < 0.75
+                  else max(c.scale_min, c.scale_max - 1) for c in criteria}
+        submit_review(review, supervisor, values, {}, "")
+        added += 1
+    db.session.commit()
+    return added

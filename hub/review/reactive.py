@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from hub import settings
 from hub.callbacks.models import CallbackRequest
@@ -44,12 +45,12 @@ def _chunks(items: list, size: int = CHUNK) -> Iterable[list]:
 
 
 def touched_since(since: datetime) -> list[int]:
-    """Ids of the interactions with an event since `since` (the events' time is indexed)."""
-    return sorted(db.session.scalars(
+    """Ids of the interactions with an event since `since` (the events' time is indexed;
+    no DISTINCT in SQL, which would make SQLite walk the interaction index instead)."""
+    return sorted(set(db.session.scalars(
         select(InteractionEvent.interaction_id)
         .where(InteractionEvent.created_at >= since, InteractionEvent.interaction_id.is_not(None))
-        .distinct()
-    ))
+    )))
 
 
 def past_sla(interaction: Interaction, window_end: datetime | None = None) -> bool:
@@ -131,6 +132,7 @@ def list_reactive(interaction_ids: list[int]) -> int:
     for part in _chunks(sorted(set(interaction_ids))):
         interactions = list(db.session.scalars(
             select(Interaction).where(Interaction.id.in_(part), reviewable())
+            .options(selectinload(Interaction.department))
         ))
         if not interactions:
             continue
@@ -140,27 +142,49 @@ def list_reactive(interaction_ids: list[int]) -> int:
                                          ReviewListItem.interaction_id.in_(list(found)))
         )}
         by_id = {i.id: i for i in interactions}
+        new = []
         for interaction_id, reasons in found.items():
             row = existing.get(interaction_id)
-            if row is not None:
-                merged = [r for r in REACTIVE_REASONS
-                          if r in reasons or r in row.reasons.split(",")]
-                if ",".join(merged) != row.reasons:
-                    row.reasons = ",".join(merged)
-                    changed += 1
+            if row is None:
+                new.append(ReviewListItem(interaction_id=interaction_id, kind="reactive",
+                                          reasons=",".join(reasons),
+                                          clerk_id=by_id[interaction_id].clerk_id))
                 continue
-            item = by_id[interaction_id]
-            savepoint = db.session.begin_nested()
-            try:
-                db.session.add(ReviewListItem(interaction_id=interaction_id, kind="reactive",
-                                              reasons=",".join(reasons), clerk_id=item.clerk_id))
-                db.session.flush()
-                savepoint.commit()
+            merged = [r for r in REACTIVE_REASONS if r in reasons or r in row.reasons.split(",")]
+            if ",".join(merged) != row.reasons:
+                row.reasons = ",".join(merged)
                 changed += 1
-            except IntegrityError:
-                savepoint.rollback()  # another process listed it meanwhile
+        changed += _add(new)
         db.session.commit()
     return changed
+
+
+def _add(rows: list[ReviewListItem]) -> int:
+    """Insert new list rows at once; if another process listed some meanwhile, one by one,
+    leaving theirs. Returns how many were added."""
+    if not rows:
+        return 0
+    savepoint = db.session.begin_nested()
+    try:
+        db.session.add_all(rows)
+        db.session.flush()
+        savepoint.commit()
+        return len(rows)
+    except IntegrityError:
+        savepoint.rollback()
+    added = 0
+    for row in rows:
+        fresh = ReviewListItem(interaction_id=row.interaction_id, kind=row.kind,
+                               reasons=row.reasons, clerk_id=row.clerk_id)
+        savepoint = db.session.begin_nested()
+        try:
+            db.session.add(fresh)
+            db.session.flush()
+            savepoint.commit()
+            added += 1
+        except IntegrityError:
+            savepoint.rollback()  # another process listed it meanwhile
+    return added
 
 
 def update_reactive(since: datetime) -> int:
@@ -169,14 +193,16 @@ def update_reactive(since: datetime) -> int:
     return list_reactive(touched_since(since))
 
 
-def reactive_due(now: datetime | None = None) -> int:
+def reactive_due(now: datetime | None = None, force: bool = False) -> int:
     """update_reactive() from where the last pass stopped, at most every THROTTLE_SECONDS
-    across processes (a Redis key); the first pass looks back `repeat_contact_days` days."""
+    across processes (a Redis key) unless forced; the first pass looks back
+    `repeat_contact_days` days. Returns rows added or changed."""
     from hub.queue import router
 
     now = now or utcnow()
     redis, prefix = router().redis, router().prefix
-    if not redis.set(prefix + THROTTLE_KEY, "1", nx=True, px=THROTTLE_SECONDS * 1000):
+    throttled = not redis.set(prefix + THROTTLE_KEY, "1", nx=True, px=THROTTLE_SECONDS * 1000)
+    if throttled and not force:
         return 0
     stored = redis.get(prefix + WATERMARK_KEY)
     if stored:

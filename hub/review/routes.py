@@ -11,7 +11,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from hub.errors import InvalidInput
+from hub.errors import MESSAGES, InvalidInput
 from hub.extensions import db
 from hub.interactions.models import Interaction
 from hub.review import access, labels, scoring, service
@@ -35,11 +35,11 @@ def review_panel(item: Interaction) -> dict:
     reviews = access.of_interaction(item, me)
     reason = None
     if item.is_open:
-        reason = service.MESSAGES["review_still_open"]
+        reason = MESSAGES["review_still_open"]
     elif item.clerk_id is None:
-        reason = service.MESSAGES["review_no_clerk"]
+        reason = MESSAGES["review_no_clerk"]
     elif service.handled_by(item, me):
-        reason = service.MESSAGES["review_own_work"]
+        reason = MESSAGES["review_own_work"]
     return {
         "reviews": reviews,
         "reason": reason,

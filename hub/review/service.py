@@ -50,6 +50,8 @@ MESSAGES.update({
     "review_resolution": _l("Please choose whether you accept, partly accept or reject the "
                             "dispute."),
     "review_resolution_comment": _l("Please explain your decision to the clerk."),
+    "review_resolve_own": _l("This dispute is about your own work: another supervisor must "
+                             "answer it."),
 })
 
 
@@ -200,10 +202,13 @@ def respond(review: Review, clerk: User, action: str, comment: str = "") -> Revi
 def resolve(review: Review, supervisor: User, resolution: str, comment: str,
             values: Mapping[int, int | None] | None = None,
             comments: Mapping[int, str] | None = None) -> Review:
-    """Answer a dispute: accepted or partly accepted (re-scored from `values` when given),
-    or rejected (the score stands). The event keeps the score before and after."""
+    """Answer a dispute (any supervisor but the clerk): accepted or partly accepted
+    (re-scored from `values` when given), or rejected (the score stands). The event keeps
+    the score before and after."""
     if review.state != "disputed":
         raise InvalidInput("review_not_disputed")
+    if review.clerk_id == supervisor.id:
+        raise InvalidInput("review_resolve_own")
     if resolution not in RESOLUTIONS:
         raise InvalidInput("review_resolution")
     comment = (comment or "").strip()

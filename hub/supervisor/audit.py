@@ -64,6 +64,7 @@ class AuditFilters:
 
 def parse_filters(args: Mapping[str, str]) -> tuple[AuditFilters, dict[str, InvalidInput]]:
     """Filters from a query string; a bad value is left out and reported under its name."""
+    from hub.interactions.search import is_id
     from hub.interactions.search import parse_filters as log_filters
 
     errors: dict[str, InvalidInput] = {}
@@ -72,7 +73,7 @@ def parse_filters(args: Mapping[str, str]) -> tuple[AuditFilters, dict[str, Inva
     if who == SYSTEM:
         values["who"] = SYSTEM
     elif who:
-        person = db.session.get(User, int(who)) if who.isdigit() else None
+        person = db.session.get(User, int(who)) if is_id(who) else None
         if person is None:
             errors["who"] = InvalidInput("audit_unknown_person")
         else:

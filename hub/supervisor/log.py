@@ -39,22 +39,27 @@ bp = Blueprint("log", __name__, url_prefix="/supervisor")
 CSV_HEADERS = ("ID", "Started", "Channel", "Department", "Clerk", "State", "Outcome",
                "Rating", "Tags", "Mystery shopper", "Queued", "Assigned", "First response",
                "Closed")
-# Anchors of the fields an error names, for the error summary.
-ANCHORS = {"from": "from", "to": "to", "q": "q"}
+MAX_PAGE = 10000
 
 
 @bp.get("/interactions", endpoint="search")
 @role_required("supervisor")
 def search_log():
     filters, errors = parse_filters(request.args)
-    page = search(filters, max(1, request.args.get("page", 1, type=int)))
+    page = search(filters, page_number())
     return render_template(
         "supervisor/log.html", page=page, filters=filters, args=request.args,
         errors={name: error.message for name, error in errors.items()},
         link=lambda **extra: url_for("log.search", **query_args(filters), **extra),
         csv_link=url_for("log.export_csv", **query_args(filters)),
+        narrowed=bool(set(query_args(filters)) - {"q"}),
         **choices(),
     )
+
+
+def page_number() -> int:
+    """?page=, from 1 to MAX_PAGE."""
+    return min(max(1, request.args.get("page", 1, type=int)), MAX_PAGE)
 
 
 def query_args(filters: LogFilters) -> dict[str, str]:
@@ -142,7 +147,7 @@ def _cell(value: object) -> object:
 @role_required("supervisor")
 def audit():
     filters, errors = trail.parse_filters(request.args)
-    page = max(1, request.args.get("page", 1, type=int))
+    page = page_number()
     events, older = trail.page_of(filters, page)
     args = {k: v for k, v in {
         "who": filters.who, "kind": filters.kind,

@@ -122,10 +122,11 @@ def callback(app, client, anna, *, phone: str, name: str, talk_seconds: int = 95
 
 
 def visit(app, client, *, name: str, phone: str | None, email: str | None,
-          outcome: str = "done", days_ahead: int = 0) -> str:
+          outcome: str = "done", days_ahead: int = 0,
+          rating: tuple[int, str] | None = None) -> str:
     """A visit booked through the API and confirmed with the code sent; then at the office
-    checked in and done, or cancelled by the resident, or left to come ("confirmed").
-    Returns its reference."""
+    checked in and done (and rated from the link sent after it), or cancelled by the
+    resident, or left to come ("confirmed"). Returns its reference."""
     with app.app_context():
         day = (clock.to_local(clock.utcnow()) + timedelta(days=days_ahead)).date().isoformat()
     listing = client.get("/api/v1/services/dowod-osobisty/offices/ratusz/slots"
@@ -135,10 +136,7 @@ def visit(app, client, *, name: str, phone: str | None, email: str | None,
             **({"phone": phone} if phone else {}), **({"email": email} if email else {})}
     held = client.post("/api/v1/bookings", json=body)
     assert held.status_code == 201, held.json
-    with app.app_context():
-        text = db.session.scalar(select(OutboxEntry.body).where(
-            OutboxEntry.to == (held.json.get("phone") or held.json["email"])).order_by(OutboxEntry.id.desc()).limit(1))
-    code = re.search(r"\b(\d{6})\b", text).group(1)
+    code = re.search(r"\b(\d{6})\b", _last_sent(app, held.json)).group(1)
     token = held.json["token"]
     confirmed = client.post(f"/api/v1/bookings/{token}/confirm", json={"code": code})
     assert confirmed.json["state"] == "confirmed", confirmed.json
@@ -149,7 +147,19 @@ def visit(app, client, *, name: str, phone: str | None, email: str | None,
         booking_id = _booking_id(app, held.json["reference"])
         for action in ("check-in", "done"):
             assert office.post(f"/office/visits/{booking_id}/{action}").status_code == 302
+        if rating:
+            link = re.search(r"https?://[^/\s]+(/visit/rate/\S+)", _last_sent(app, held.json))
+            stars, comment = rating
+            rated = client.post(link.group(1), data={"stars": str(stars), "comment": comment})
+            assert rated.status_code == 302, rated.get_data(as_text=True)
     return held.json["reference"]
+
+
+def _last_sent(app, booking: dict) -> str:
+    with app.app_context():
+        return db.session.scalar(select(OutboxEntry.body).where(
+            OutboxEntry.to == (booking.get("phone") or booking["email"]))
+            .order_by(OutboxEntry.id.desc()).limit(1))
 
 
 def _booking_id(app, reference: str) -> int:

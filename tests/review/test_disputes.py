@@ -58,6 +58,7 @@ def test_a_rejected_dispute_keeps_the_score_and_the_clerk_sees_why(app, closed_c
     crits_form = full_marks(criteria(app, review_id), {"Powitanie": "0"})
     assert dispute(app, review_id).status_code == 302
     assert review_row(app, review_id).state == "disputed"
+    assert events(app, interaction_id)[-1][:2] == ("review_disputed", ANNA)
 
     ewa = login(app, EWA)
     listing = ewa.get("/supervisor/reviews?lang=en").get_data(as_text=True)
@@ -144,3 +145,19 @@ def test_only_a_disputed_review_is_resolved(app, closed_chat):
     assert refused.status_code == 400
     assert "Only a disputed review can be resolved." in refused.get_data(as_text=True)
     assert review_row(app, review_id).state == "submitted"
+
+
+def test_nobody_answers_a_dispute_about_their_own_work(app, closed_chat):
+    """Adam reviews Ewa's chat; Ewa disputes it and cannot answer her own dispute."""
+    _, review_id = submitted_review(app, closed_chat, clerk=EWA, reviewer=ADMIN)
+    ewa = login(app, EWA)
+    assert ewa.post(f"/console/reviews/{review_id}",
+                    data={"action": "dispute", "comment": "Nie zgadzam się."}).status_code == 302
+    refused = ewa.post(f"/supervisor/reviews/{review_id}/resolve?lang=en",
+                       data={"resolution": "accepted", "resolution_comment": "Sama sobie."})
+    assert refused.status_code == 400
+    assert "This dispute is about your own work" in refused.get_data(as_text=True)
+    assert review_row(app, review_id).state == "disputed"
+    assert login(app, ADMIN).post(f"/supervisor/reviews/{review_id}/resolve", data={
+        "resolution": "rejected", "resolution_comment": "Zostaje."}).status_code == 302
+    assert review_row(app, review_id).resolution == "rejected"

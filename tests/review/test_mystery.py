@@ -188,3 +188,18 @@ def test_the_form_names_what_is_wrong(app):
         page.data.decode()
     with app.app_context():
         assert db.session.query(MysteryShop).count() == 0
+
+
+def test_the_demo_has_scored_mystery_shoppers(app):
+    """load_demo_mystery(): three scored chats in the demo history, shown by department."""
+    from hub.demo_history import load_demo_history
+    from hub.review.mystery import load_demo_mystery
+
+    with app.app_context():
+        load_demo_history()
+        assert load_demo_mystery() == 3
+        assert load_demo_mystery() == 0  # once
+    page = login(app, EWA).get("/supervisor/mystery?lang=en").data.decode()
+    scores = re.search(r'id="scores-caption".*?</table>', page, re.S).group(0)
+    assert scores.count("<tr><th scope=\"row\">") == 3
+    assert len(flagged(app)) == 3

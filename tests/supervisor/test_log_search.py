@@ -152,6 +152,19 @@ def test_bad_filter_values_are_reported_and_ignored(app, supervisor):
     assert status == 200 and "The end of the period is before its start." in html
 
 
+def test_absurd_values_are_refused_not_crashed_on(app, supervisor):
+    with app.app_context():
+        contact("Jeden.")
+    for args in ({"clerk": "9" * 30}, {"clerk": "١٢"}, {"to": "9999-12-31"},
+                 {"from": "0001-01-01"}, {"page": "9" * 30}, {"page": "-5"}):
+        status, html = find(supervisor, **args)
+        assert status == 200, args
+    assert "Please choose a member" in find(supervisor, clerk="9" * 30)[1]
+    assert "YYYY-MM-DD" in find(supervisor, to="9999-12-31")[1]
+    assert supervisor.get("/supervisor/audit?who=" + "9" * 30).status_code == 200
+    assert supervisor.get("/supervisor/audit?page=" + "9" * 30).status_code == 200
+
+
 def test_fifty_a_page_newest_first(app, supervisor):
     with app.app_context():
         made = [contact(f"Sprawa numer {n}.") for n in range(120)][::-1]
