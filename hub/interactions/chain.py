@@ -84,11 +84,15 @@ def seal_pending(limit: int = BATCH) -> int:
     """Chain events not yet sealed; returns how many were sealed."""
     from hub.queue import router
 
-    lock = router().redis.lock(router().prefix + "chain-seal", timeout=120)
+    redis, prefix = router().redis, router().prefix
+    lock = redis.lock(prefix + "chain-seal", timeout=120)
     if not lock.acquire(blocking=False):
         return 0  # another process is sealing
     try:
-        return _seal(limit)
+        count, last = _seal(limit, _cached_head(redis.get(prefix + "chain-head")))
+        if last is not None:
+            redis.set(prefix + "chain-head", f"{last[0]}:{last[1]}")
+        return count
     finally:
         try:
             lock.release()
@@ -96,14 +100,27 @@ def seal_pending(limit: int = BATCH) -> int:
             log.warning("the chain seal lock expired while sealing")
 
 
-def _seal(limit: int) -> int:
+def _cached_head(cached: str | bytes | None) -> tuple[int, str] | None:
+    """The head remembered in Redis, if the database still agrees (saves a scan over the
+    unsealed events when many wait, as after the upgrade that added the chain)."""
+    if not cached:
+        return None
+    text = cached.decode() if isinstance(cached, bytes) else cached
+    event_id, _, chain_hash = text.partition(":")
+    stored = db.session.scalar(select(_T.c.chain_hash).where(_T.c.id == int(event_id)))
+    return (int(event_id), chain_hash) if stored == chain_hash else None
+
+
+def _seal(limit: int, known: tuple[int, str] | None) -> tuple[int, tuple[int, str] | None]:
     now = utcnow()
     cutoff = now - timedelta(seconds=current_app.config["LOG_CHAIN_SEAL_SECONDS"])
-    last = head()
+    last = known or head()
     after, previous = (last[0], last[1]) if last else (0, GENESIS)
     rows = db.session.execute(
-        select(*_FIELDS).where(_T.c.id > after).order_by(_T.c.id).limit(limit)
+        select(*_FIELDS, _T.c.chain_hash).where(_T.c.id > after).order_by(_T.c.id).limit(limit)
     ).all()
+    if known is not None and rows and rows[0].chain_hash is not None:
+        return _seal(limit, None)  # the remembered head is behind: read it from the table
     secret, sealed = key(), []
     for row in rows:
         if row.created_at > cutoff:
@@ -112,7 +129,7 @@ def _seal(limit: int) -> int:
         sealed.append({"event_id": row.id, "hash": previous, "at": now})
     if not sealed:
         db.session.rollback()
-        return 0
+        return 0, None
     result = db.session.execute(
         update(_T).where(_T.c.id == bindparam("event_id"), _T.c.chain_hash.is_(None))
         .values(chain_hash=bindparam("hash"), sealed_at=bindparam("at")),
@@ -121,9 +138,9 @@ def _seal(limit: int) -> int:
     if result.rowcount not in (-1, len(sealed)):
         db.session.rollback()  # someone sealed meanwhile despite the lock: start again later
         log.warning("chain sealing raced; %d of %d rows updated", result.rowcount, len(sealed))
-        return 0
+        return 0, None
     db.session.commit()
-    return len(sealed)
+    return len(sealed), (sealed[-1]["event_id"], sealed[-1]["hash"])
 
 
 def seal_all() -> int:

@@ -15,6 +15,8 @@ PostgreSQL keeps old row versions until (auto)vacuum reclaims them; nothing is d
 
 from __future__ import annotations
 
+import time
+
 from sqlalchemy import text
 
 from hub.extensions import db
@@ -54,6 +56,7 @@ def compact_fulltext() -> int:
             # Fewer than two changes: the merge found nothing left to do (FTS5's own test).
             if connection.scalar(text("SELECT total_changes()")) - before < 2:
                 break
+            time.sleep(0)  # let other work of this process run between steps (gevent too)
         # Old page images wait in the write-ahead log until a checkpoint; empty it if no
         # reader holds it (best effort: a busy log is emptied by a later checkpoint).
         connection.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))

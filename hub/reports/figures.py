@@ -234,14 +234,14 @@ def report(first: date, last: date, department: Department | None = None,
     start, end = bounds(first, last)
     now = now or utcnow()
     departments = list(db.session.scalars(select(Department).order_by(Department.id)))
-    contacts = _cohort(start, end, department, now).subquery()
+    conditions = _conditions(start, end, department)
     by_channel: dict[str, Volume] = {}
     by_department: dict[int, Volume] = {}
     total = Volume("")
     durations = {metric: Durations(metric) for metric in METRICS}
     sums = dict.fromkeys(METRICS, 0.0)
     csat = Csat()
-    for row in _aggregates(contacts):
+    for row in _aggregates(_cohort(conditions, now)):
         channel, department_id, stars = row["channel"], row["department_id"], row["csat"]
         volume = Volume(channel, *(row[k] for k in ("contacts", "answered", "abandoned",
                                                     "in_target", "counted")))
@@ -264,7 +264,7 @@ def report(first: date, last: date, department: Department | None = None,
     for metric, measure in durations.items():
         if measure.count:
             measure.mean = round(sums[metric] / measure.count, 3)
-    for metric, p, value in _percentiles(contacts):
+    for metric, p, value in _percentiles(conditions):
         durations[metric].percentiles[p] = round(float(value), 3)
     visits = _visits(start, end, department, departments)
     visits_total = Visits("")
@@ -293,23 +293,38 @@ def _seconds(start, end):
     return func.round(seconds_between(start, end) * 1000) / 1000
 
 
-def _cohort(start: datetime, end: datetime, department: Department | None, now: datetime):
-    """The period's contacts (queued_at is indexed), one row each, with what the figures
-    need: the three times (NULL when not known) and the SLA flags (the wallboard's terms,
-    docs/routing.md)."""
+def _conditions(start: datetime, end: datetime, department: Department | None) -> list:
+    """The period's contacts: queued in it (queued_at is indexed), not mystery shoppers."""
+    conditions = [Interaction.queued_at >= start, Interaction.queued_at < end,
+                  Interaction.mystery_shopper.is_(False)]
+    if department is not None:
+        conditions.append(Interaction.department_id == department.id)
+    return conditions
+
+
+def _times() -> list:
+    """The three time measures of a contact, in seconds; NULL when not known."""
+    queued, assigned = Interaction.queued_at, Interaction.assigned_at
+    closed = and_(Interaction.state == "closed", assigned.is_not(None))
+    return [
+        _seconds(queued, Interaction.first_response_at).label("first_response"),
+        _seconds(queued, assigned).label("wait"),
+        case((closed, _seconds(assigned, Interaction.closed_at))).label("handling"),
+    ]
+
+
+def _cohort(conditions: list, now: datetime):
+    """The period's contacts, one row each, with what the figures need: the three times and
+    the SLA flags (the wallboard's terms, docs/routing.md). Materialised, so each row's
+    times are worked out once however many sums use them."""
     target = _target_sql()
     queued, assigned = Interaction.queued_at, Interaction.assigned_at
     answered = assigned.is_not(None)
-    wait = _seconds(queued, assigned)
     waiting_too_long = and_(Interaction.state.in_(WAITING_STATES),
                             _seconds(queued, literal(now, DateTime())) > target)
     left_at = func.coalesce(Interaction.resident_left_at, Interaction.closed_at)
     abandoned = Interaction.state == "abandoned"
     abandoned_too_late = and_(abandoned, _seconds(queued, left_at) > target)
-    closed = and_(Interaction.state == "closed", answered)
-    conditions = [queued >= start, queued < end, Interaction.mystery_shopper.is_(False)]
-    if department is not None:
-        conditions.append(Interaction.department_id == department.id)
     return (
         select(
             Interaction.department_id.label("department_id"),
@@ -317,15 +332,15 @@ def _cohort(start: datetime, end: datetime, department: Department | None, now: 
             Interaction.csat.label("csat"),
             case((answered, 1), else_=0).label("answered"),
             case((abandoned, 1), else_=0).label("abandoned"),
-            case((and_(answered, wait <= target), 1), else_=0).label("in_target"),
+            case((and_(answered, _seconds(queued, assigned) <= target), 1), else_=0)
+            .label("in_target"),
             case((or_(answered, waiting_too_long, abandoned_too_late), 1), else_=0)
             .label("counted"),
-            _seconds(queued, Interaction.first_response_at).label("first_response"),
-            wait.label("wait"),
-            case((closed, _seconds(assigned, Interaction.closed_at))).label("handling"),
+            *_times(),
         )
         .join(Department, Department.id == Interaction.department_id)
         .where(*conditions)
+        .cte("contacts").prefix_with("MATERIALIZED")
     )
 
 
@@ -352,10 +367,10 @@ def _aggregates(contacts) -> Iterator[dict]:
                for k, v in row.items()}
 
 
-def _percentiles(contacts):
+def _percentiles(conditions: list) -> Iterator[tuple[str, int, float]]:
     """(metric, p, seconds) for each time measure and each of PERCENTILES: the value at rank
     ⌈p·n/100⌉ of its n known times in ascending order (nearest rank)."""
-    times = select(*(contacts.c[metric] for metric in METRICS)).cte("times")
+    times = select(*_times()).where(*conditions).cte("times").prefix_with("MATERIALIZED")
     ranked = union_all(*(
         select(literal(metric).label("metric"), times.c[metric].label("seconds"),
                func.row_number().over(order_by=times.c[metric]).label("rank"),

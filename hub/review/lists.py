@@ -13,7 +13,7 @@ from flask_babel import format_date, format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import selectinload
 
 from hub.accounts.models import Department, User
@@ -140,8 +140,9 @@ def lists():
     show_all = request.args.get("reactive") == "all"
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     query = select(ReviewListItem).where(ReviewListItem.kind == "reactive")
-    if not show_all:
-        query = query.where(ReviewListItem.review_id.is_(None))
+    if not show_all:  # nobody has begun a reactive review of it, from here or elsewhere
+        query = query.where(ReviewListItem.review_id.is_(None), ~exists().where(
+            Review.interaction_id == ReviewListItem.interaction_id, Review.kind == "reactive"))
     reactive_items = list(db.session.scalars(
         query.options(selectinload(ReviewListItem.interaction).selectinload(Interaction.clerk))
         .order_by(ReviewListItem.interaction_id.desc())

@@ -28,7 +28,7 @@ from hub.extensions import db
 from hub.interactions.models import Interaction, InteractionEvent
 from hub.interactions.routing import answer_target
 from hub.review.models import REACTIVE_REASONS, ReviewListItem
-from hub.review.sampling import UNREVIEWED_CHANNELS, reviewable
+from hub.review.sampling import UNREVIEWED_CHANNELS, is_reviewable
 
 CHUNK = 500
 # reactive_due(): at most one pass per this many seconds (all processes together), each
@@ -130,10 +130,10 @@ def list_reactive(interaction_ids: list[int]) -> int:
     to rows already there (reasons are never taken away); returns rows added or changed."""
     changed = 0
     for part in _chunks(sorted(set(interaction_ids))):
-        interactions = list(db.session.scalars(
-            select(Interaction).where(Interaction.id.in_(part), reviewable())
+        interactions = [i for i in db.session.scalars(
+            select(Interaction).where(Interaction.id.in_(part))
             .options(selectinload(Interaction.department))
-        ))
+        ) if is_reviewable(i)]
         if not interactions:
             continue
         found = reasons_for(interactions)

@@ -98,6 +98,15 @@ def reviewable():
     )
 
 
+def is_reviewable(interaction: Interaction) -> bool:
+    """reviewable() for a loaded interaction (a look-up by id need not ask SQL, where
+    SQLite would rather walk the state index than take the ids)."""
+    return (interaction.state == "closed" and interaction.clerk_id is not None
+            and not interaction.mystery_shopper
+            and interaction.channel not in UNREVIEWED_CHANNELS
+            and interaction.disposition not in EXCLUDED_DISPOSITIONS)
+
+
 def candidates(monday: date) -> dict[int, list[tuple[int, str]]]:
     """Clerk id → [(interaction id, channel)] of the week's real exchanges, by id."""
     start, end = week_bounds(monday)
@@ -165,12 +174,6 @@ def draw(monday: date, now: datetime | None = None) -> dict[int, list[ReviewList
             savepoint.rollback()  # another process drew this clerk's week meanwhile
     db.session.commit()
     return drawn
-
-
-def drawn_weeks() -> set[date]:
-    return set(db.session.scalars(
-        select(ReviewListItem.week).where(ReviewListItem.kind == "random").distinct()
-    ))
 
 
 def draw_due(now: datetime | None = None) -> int:

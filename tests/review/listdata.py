@@ -7,7 +7,6 @@ read real ones.
 
 from __future__ import annotations
 
-import re
 import secrets
 from datetime import date, datetime, timedelta
 
@@ -102,8 +101,3 @@ def past(
     db.session.commit()
     return item.id
 
-
-def csrf(page: bytes) -> str:
-    """The CSRF token of a page's first form (tests that keep CSRF on)."""
-    found = re.search(rb'name="csrf_token" value="([^"]+)"', page)
-    return found.group(1).decode() if found else ""

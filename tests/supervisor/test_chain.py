@@ -198,3 +198,20 @@ def test_no_route_edits_or_deletes_events(app):
     posts = [r.rule for r in app.url_map.iter_rules()
              if "POST" in r.methods and r.rule.startswith("/supervisor/audit")]
     assert posts == ["/supervisor/audit/verify"]  # it only adds its own outcome
+
+
+def test_a_stale_remembered_head_does_not_stop_sealing(app):
+    from hub.queue import router
+
+    with app.app_context():
+        write(3)
+        clock.advance(WAIT + 1)
+        chain.seal_all()
+        first = sealed_ids()[0]
+        stale = db.session.scalar(select(InteractionEvent.chain_hash).where(
+            InteractionEvent.id == first))
+        router().redis.set(router().prefix + "chain-head", f"{first}:{stale}")
+        write(2)
+        clock.advance(WAIT + 1)
+        assert chain.seal_pending() == 2
+        assert sealed_ids() == all_ids() and chain.verify() is None
