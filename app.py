@@ -37,12 +37,14 @@ def prepare(app: Flask, demo: bool) -> None:
     from hub.demo import load_demo, print_logins
     from hub.demo_history import load_demo_history
     from hub.extensions import db
+    from hub.review.mystery import load_demo_mystery
 
     with app.app_context():
         upgrade()
         if demo and db.session.scalar(select(Department.id).limit(1)) is None:
             print_logins(load_demo())
-            print(f"Demo history: {load_demo_history()} past contacts over four weeks.")
+            print(f"Demo history: {load_demo_history()} past contacts over four weeks, "
+                  f"{load_demo_mystery()} of them mystery-shopper chats.")
 
 
 def start_worker(app: Flask) -> None:

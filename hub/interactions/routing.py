@@ -285,11 +285,9 @@ def sweep() -> dict[str, int]:
     counts["callbacks"] = release_due()
     counts["holds_expired"] = expire_holds()
     counts["reminders"] = send_reminders()
-    from hub.interactions.chain import seal_pending
-    from hub.privacy.retention import purge_if_due
+    from hub import housekeeping
 
-    counts["sealed"] = seal_pending()
-    counts["anonymised"] = purge_if_due()
+    counts.update(housekeeping.run())
     for interaction_id in router().expired_offers():
         if withdraw_offer(interaction_id, "lapsed") is not None:
             counts["lapsed"] += 1
