@@ -319,7 +319,9 @@ def dial_failed(attempt: CallAttempt, error: str) -> None:
     attempt.status = "failed"
     attempt.error = error[:200]
     attempt.ended_at = utcnow()
-    record(attempt.interaction, "call_failed", "system", attempt_id=attempt.id, error=error[:200])
+    # Twilio's message can quote the number, so it stays on the attempt (erased after
+    # retention), not in the append-only log.
+    record(attempt.interaction, "call_failed", "system", attempt_id=attempt.id)
     _changed(attempt)
 
 

@@ -18,7 +18,7 @@ from hub.clock import utcnow
 from hub.errors import InvalidInput
 from hub.extensions import db
 from hub.interactions.access import check_handler
-from hub.interactions.models import Interaction
+from hub.interactions.models import Interaction, Message
 from hub.interactions.notices import announce, system_message
 from hub.moderation.models import Block
 from hub.queue import router
@@ -72,7 +72,12 @@ def end_as_abusive(interaction: Interaction, clerk: User, reason: object) -> Blo
         db.session.add(block)
     with force_locale(interaction.language):
         line = _("The clerk has ended this conversation because of its content.")
-    message = system_message(interaction, line, "ended_as_abusive", clerk, reason=text,
+    # The reason is the clerk's free text and may quote the resident: it is kept as an
+    # internal note (erased with the rest after retention), never in the append-only log.
+    note = Message(interaction=interaction, kind="note", author_id=clerk.id, body=text)
+    db.session.add(note)
+    db.session.flush()
+    message = system_message(interaction, line, "ended_as_abusive", clerk, reason_note_id=note.id,
                              blocked_hours=hours if block else 0)
     db.session.commit()
     router().release(interaction.id, holder)
