@@ -1,7 +1,7 @@
 """Full text of the messages: residents' words turned into a safe query, per database.
 
-SQLite searches the FTS5 table messages_fts, PostgreSQL the GIN index over
-to_tsvector('okienko_search', body) (both made by migration a6b100000001). The words typed
+SQLite searches the FTS5 table messages_fts, PostgreSQL the stored column messages.body_tsv
+= to_tsvector('okienko_search', body) and its GIN index (both made by migration a6b100000001). The words typed
 are never passed on as query syntax: each is reduced to letters and digits and quoted, so
 input like `"`, `NEAR(` or `*` cannot cause an error. All words must occur in one message;
 the last one may be the start of a word ("zaświadcz" finds "zaświadczenie").
@@ -17,12 +17,17 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from markupsafe import Markup, escape
-from sqlalchemy import Integer, column, func, literal_column, select, table
+from psycopg.errors import QueryCanceled
+from sqlalchemy import Integer, column, func, literal_column, select, table, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.sql import ColumnElement
 
+from hub.extensions import db
 from hub.interactions.models import Message
 
 MAX_WORDS = 8
@@ -88,9 +93,39 @@ def matches(dialect: str, query: Query) -> tuple[ColumnElement[bool], ColumnElem
         condition = literal_column("messages_fts").op("MATCH")(query.fts5())
         return condition, messages_fts.c.rowid
     config = literal_column(f"'{PG_CONFIG}'::regconfig")
-    condition = func.to_tsvector(config, Message.body).op("@@")(
+    condition = literal_column("messages.body_tsv").op("@@")(
         func.to_tsquery(config, query.tsquery()))
     return condition, Message.id
+
+
+@contextmanager
+def planner(**switches: bool) -> Iterator[None]:
+    """PostgreSQL: turn planner methods off for the statements inside (this transaction)."""
+    names = [f"enable_{name}" for name, on in switches.items() if not on]
+    for name in names:
+        db.session.execute(text(f"SET LOCAL {name} = off"))
+    try:
+        yield
+    finally:
+        for name in names:
+            db.session.execute(text(f"SET LOCAL {name} = on"))
+
+
+def within(statement, milliseconds: int) -> list | None:
+    """PostgreSQL: the statement's rows, or None when it takes longer than `milliseconds`
+    (cancelled by the server; the session carries on)."""
+    try:
+        with db.session.begin_nested():
+            previous = db.session.scalar(text("SELECT set_config('statement_timeout', :ms, true)"
+                                              ).bindparams(ms=str(milliseconds)))
+            rows = db.session.execute(statement).all()
+            db.session.execute(text("SELECT set_config('statement_timeout', '0', true)"))
+    except OperationalError as error:
+        if not isinstance(error.orig, QueryCanceled):
+            raise
+        return None
+    del previous
+    return rows
 
 
 def among(dialect: str, query: Query, low: int, high: int) -> ColumnElement[bool]:

@@ -36,6 +36,7 @@ FEW = 300  # at most this many interactions pass the other filters: search only 
 FIRST_CHUNK, LAST_CHUNK = 200, 20000  # matches read per query while walking the index
 NEWEST = (Interaction.created_at.desc(), Interaction.id.desc())  # the list without words
 BOUNDED_SPAN = 20000
+WALK_MS = 40  # PostgreSQL: how long the first walk may take before collecting instead
 FIRST_YEAR, LAST_YEAR = 1970, 2999  # dates outside are typing mistakes  # interactions in a period for which its message ids are looked up
 
 MESSAGES.update({
@@ -287,14 +288,21 @@ def _date_bounds(filters: LogFilters) -> tuple[int, int] | None:
     highest), so the index is read only there; None when the period is too long to help."""
     dated = conditions(LogFilters(date_from=filters.date_from, date_to=filters.date_to))
     first, last = db.session.execute(
-        select(func.min(Interaction.id), func.max(Interaction.id)).where(*dated)).one()
+        select(*_span(Interaction.id)).where(*dated)).one()
     if first is None:
         return (1, 0)
     if last - first > BOUNDED_SPAN:
         return None
-    low, high = db.session.execute(select(func.min(Message.id), func.max(Message.id)).where(
+    low, high = db.session.execute(select(*_span(Message.id)).where(
         Message.interaction_id.between(first, last))).one()
     return (1, 0) if low is None else (low, high)
+
+
+def _span(column) -> tuple:
+    """min() and max() of a column over the rows a filter selects. "+ 0" keeps PostgreSQL
+    from answering them by walking the primary key from either end, which filters its way
+    through most of the table when the rows wanted sit in the middle."""
+    return func.min(column + 0), func.max(column + 0)
 
 
 def _walk_index(where: list, query: Query,
@@ -307,6 +315,7 @@ def _walk_index(where: list, query: Query,
     if bounds is not None:
         condition = condition & (message_id >= bounds[0])
         before = bounds[1] + 1
+    postgresql = db.engine.dialect.name == "postgresql"
     while True:
         statement = (
             select(message_id.label("hit"), Message.interaction_id)
@@ -319,7 +328,17 @@ def _walk_index(where: list, query: Query,
         if where:
             statement = statement.join(Interaction, Interaction.id == Message.interaction_id)
             statement = statement.where(*where)
-        rows = db.session.execute(statement).all()
+        if postgresql and chunk == FIRST_CHUNK:
+            # PostgreSQL reads newest first along the primary key when it guesses the words
+            # (and filters) common; when they are rare together that walk is long, so after
+            # a moment the few matches are collected through the GIN index instead.
+            rows = fulltext.within(statement, WALK_MS)
+            if rows is None:
+                yield from _collect(where, condition & (message_id < before)
+                                    if before is not None else condition)
+                return
+        else:
+            rows = db.session.execute(statement).all()
         for hit, interaction_id in rows:
             if interaction_id not in seen:
                 seen.add(interaction_id)
@@ -329,12 +348,29 @@ def _walk_index(where: list, query: Query,
         before, chunk = rows[-1].hit, min(chunk * 4, LAST_CHUNK)
 
 
+def _collect(where: list, condition) -> Iterator[tuple[int, int]]:
+    """PostgreSQL, few matches: all of them through the GIN index, newest first."""
+    hits = (select(Message.id, Message.interaction_id).where(condition)
+            .cte("hits").prefix_with("MATERIALIZED"))
+    statement = select(hits.c.id, hits.c.interaction_id).order_by(hits.c.id.desc())
+    if where:
+        statement = statement.join(Interaction, Interaction.id == hits.c.interaction_id)
+        statement = statement.where(*where)
+    with fulltext.planner(seqscan=False):
+        rows = db.session.execute(statement).all()
+    seen: set[int] = set()
+    for hit, interaction_id in rows:
+        if interaction_id not in seen:
+            seen.add(interaction_id)
+            yield interaction_id, hit
+
+
 def _matching_among(ids: list[int], query: Query) -> Iterator[tuple[int, int]]:
     """The newest match in each of a few interactions: the index is read only between
     their first and last message (on SQLite; PostgreSQL plans this itself)."""
     if not ids:
         return
-    low, high = db.session.execute(select(func.min(Message.id), func.max(Message.id)).where(
+    low, high = db.session.execute(select(*_span(Message.id)).where(
         Message.interaction_id.in_(ids))).one()
     if low is None:
         return

@@ -1,7 +1,7 @@
 """Demo data for the reports beside hub.demo_history's past contacts: four weeks of settled
 office visits (most done, some no-shows, many rated from the link) and submitted reviews of
 the past contacts (a random sample per clerk per week, reactive reviews of low ratings, and a
-few mystery-shopper contacts). Deterministic (seeded); each half is skipped when its data is
+few mystery-shopper contacts). Deterministic (seeded); each part is skipped when its data is
 already there.
 
 Not part of hub.demo.load_demo (the tests start from an empty record): app.py can call
@@ -24,7 +24,7 @@ from hub.clock import office_zone, to_local, to_utc, utcnow
 from hub.extensions import db
 from hub.interactions.models import Interaction
 from hub.review import service as reviews
-from hub.review.models import MysteryShop, Review
+from hub.review.models import MysteryShop, Review, ReviewListItem
 
 DAYS = 28
 # department code → how residents rate its office visits (mean of 1..5)
@@ -42,8 +42,7 @@ def load_demo_reports(seed: int = 6) -> tuple[int, int]:
     if db.session.scalar(select(Booking.id).where(Booking.starts_at < now).limit(1)) is None:
         first_day = to_local(now).date() - timedelta(days=DAYS)
         visits = _visits(rng, first_day, DAYS, now)
-    if db.session.scalar(select(Review.id).limit(1)) is None:
-        reviews_made = _reviews(rng, now)
+    reviews_made = _reviews(rng, now)
     db.session.commit()
     return visits, reviews_made
 
@@ -103,8 +102,9 @@ def _visit(rng: random.Random, office: Office, desk, service: Service, starts: d
 
 
 def _reviews(rng: random.Random, now: datetime) -> int:
-    """Random samples (3 per clerk per week), reactive reviews of 1–2 star contacts, and a
-    few past contacts turned into scored mystery-shopper contacts; all by a supervisor."""
+    """Random samples (3 per clerk per week) and reactive reviews of 1–2 star contacts, by a
+    supervisor; a few scored mystery-shopper contacts unless there are some already
+    (hub.review.mystery.load_demo_mystery makes its own). Each kind only when it has none."""
     supervisor = db.session.scalar(select(User).where(User.role == "supervisor").limit(1))
     if supervisor is None:
         return 0
@@ -113,22 +113,29 @@ def _reviews(rng: random.Random, now: datetime) -> int:
         select(Interaction).where(Interaction.state == "closed", Interaction.clerk_id.is_not(None),
                                   Interaction.closed_at < now, Interaction.channel != "booking")
         .order_by(Interaction.id)))
+
+    def none_of(kind: str) -> bool:
+        return db.session.scalar(select(Review.id).where(Review.kind == kind).limit(1)) is None
+
     made = 0
-    for item in rng.sample(answered, min(8, len(answered))):
-        item.mystery_shopper, item.csat, item.tags = True, None, []
-        db.session.add(MysteryShop(interaction=item, department_id=item.department_id,
-                                   supervisor_id=supervisor.id, created_at=item.created_at,
-                                   scenario="Pytanie o dokumenty do sprawy (demo)."))
-        made += _review(rng, item, supervisor, "mystery", version)
+    if db.session.scalar(select(MysteryShop.id).limit(1)) is None:
+        for item in rng.sample(answered, min(8, len(answered))):
+            item.mystery_shopper, item.csat, item.tags = True, None, []
+            db.session.add(MysteryShop(interaction=item, department_id=item.department_id,
+                                       supervisor_id=supervisor.id, created_at=item.created_at,
+                                       scenario="Pytanie o dokumenty do sprawy (demo)."))
+            made += _review(rng, item, supervisor, "mystery", version)
     answered = [i for i in answered if not i.mystery_shopper]
-    samples: dict[tuple[int, int], list[Interaction]] = {}
-    for item in answered:
-        samples.setdefault((item.clerk_id, item.queued_at.isocalendar()[1]), []).append(item)
-    for sample in samples.values():
-        for item in rng.sample(sample, min(3, len(sample))):
-            made += _review(rng, item, supervisor, "random", version)
-    for item in [i for i in answered if i.csat is not None and i.csat <= 2][:6]:
-        made += _review(rng, item, supervisor, "reactive", version, penalty=0.2)
+    if none_of("random"):
+        samples: dict[tuple[int, int], list[Interaction]] = {}
+        for item in answered:
+            samples.setdefault((item.clerk_id, item.queued_at.isocalendar()[1]), []).append(item)
+        for sample in samples.values():
+            for item in rng.sample(sample, min(3, len(sample))):
+                made += _review(rng, item, supervisor, "random", version)
+    if none_of("reactive"):
+        for item in [i for i in answered if i.csat is not None and i.csat <= 2][:6]:
+            made += _review(rng, item, supervisor, "reactive", version, penalty=0.2)
     return made
 
 
@@ -146,4 +153,9 @@ def _review(rng: random.Random, item: Interaction, reviewer: User, kind: str, ve
     review = reviews.start_review(item, reviewer, kind, version=version)
     reviews.submit_review(review, reviewer, values)
     review.submitted_at = min(item.closed_at + timedelta(days=rng.randint(1, 4)), utcnow())
+    listed = db.session.scalar(select(ReviewListItem).where(  # on a review list already
+        ReviewListItem.interaction_id == item.id, ReviewListItem.kind == kind,
+        ReviewListItem.review_id.is_(None)))
+    if listed is not None:
+        listed.review_id = review.id
     return 1
