@@ -37,6 +37,7 @@ def prepare(app: Flask, demo: bool) -> None:
     from hub.demo import load_demo, print_logins
     from hub.demo_history import load_demo_history
     from hub.extensions import db
+    from hub.reports.demo import load_demo_reports
     from hub.review.mystery import load_demo_mystery
 
     with app.app_context():
@@ -45,6 +46,8 @@ def prepare(app: Flask, demo: bool) -> None:
             print_logins(load_demo())
             print(f"Demo history: {load_demo_history()} past contacts over four weeks, "
                   f"{load_demo_mystery()} of them mystery-shopper chats.")
+            visits, reviews = load_demo_reports()
+            print(f"Demo history: {visits} past office visits and {reviews} quality reviews.")
 
 
 def start_worker(app: Flask) -> None:

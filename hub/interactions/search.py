@@ -36,7 +36,7 @@ FEW = 300  # at most this many interactions pass the other filters: search only 
 FIRST_CHUNK, LAST_CHUNK = 200, 20000  # matches read per query while walking the index
 NEWEST = (Interaction.created_at.desc(), Interaction.id.desc())  # the list without words
 BOUNDED_SPAN = 20000
-WALK_MS = 40  # PostgreSQL: how long the first walk may take before collecting instead
+WALK_MS = 80  # PostgreSQL: how long the first walk may take before collecting instead
 FIRST_YEAR, LAST_YEAR = 1970, 2999  # dates outside are typing mistakes  # interactions in a period for which its message ids are looked up
 
 MESSAGES.update({

@@ -29,7 +29,7 @@ METRIC_LABELS = {
 BUCKET_LABELS = (_l("under 1 min"), _l("1–2 min"), _l("2–5 min"), _l("5–10 min"),
                  _l("10–30 min"), _l("30 min or more"))
 BUCKET_TICKS = ("< 1", "1–2", "2–5", "5–10", "10–30", "30+")  # minutes, under the bars
-BAND_LABELS = (_l("under 60%"), _l("60–70%"), _l("70–80%"), _l("80–90%"), _l("90% or more"))
+BAND_LABELS = (_l("under 60%"), _l("60–70%"), _l("70–80%"), _l("80–90%"), _l("at least 90%"))
 PART_LABELS = {
     "csat": _l("Online ratings (CSAT)"), "office": _l("Office visit ratings"),
     "mystery": _l("Mystery-shopper reviews"),
