@@ -155,7 +155,7 @@ def test_only_participants_score(app, setup):
     ewa, olga = login(app, EWA), login(app, OLGA)
     session_id = int(create(ewa, setup).location.rsplit("/", 1)[1])
     refused = olga.post(f"/supervisor/calibrations/{session_id}/interactions/"
-                        f"{setup['first']}/score")
+                        f"{setup['first']}/score?lang=en")
     assert refused.location.endswith(f"/supervisor/calibrations/{session_id}")
     assert "Only the session" in olga.get(f"/supervisor/calibrations/{session_id}?lang=en") \
         .data.decode()
