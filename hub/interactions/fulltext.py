@@ -22,7 +22,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from markupsafe import Markup, escape
-from psycopg.errors import QueryCanceled
 from sqlalchemy import Integer, column, func, literal_column, select, table, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.sql import ColumnElement
@@ -113,18 +112,20 @@ def planner(**switches: bool) -> Iterator[None]:
 
 def within(statement, milliseconds: int) -> list | None:
     """PostgreSQL: the statement's rows, or None when it takes longer than `milliseconds`
-    (cancelled by the server; the session carries on)."""
+    (the server cancels it; the session carries on from a savepoint)."""
+    from psycopg.errors import QueryCanceled
+
+    previous = db.session.scalar(text("SELECT current_setting('statement_timeout')"))
+    limit = text("SELECT set_config('statement_timeout', :value, true)")
     try:
         with db.session.begin_nested():
-            previous = db.session.scalar(text("SELECT set_config('statement_timeout', :ms, true)"
-                                              ).bindparams(ms=str(milliseconds)))
+            db.session.execute(limit, {"value": f"{milliseconds}ms"})
             rows = db.session.execute(statement).all()
-            db.session.execute(text("SELECT set_config('statement_timeout', '0', true)"))
+            db.session.execute(limit, {"value": previous})
     except OperationalError as error:
         if not isinstance(error.orig, QueryCanceled):
             raise
         return None
-    del previous
     return rows
 
 

@@ -1,8 +1,9 @@
 """Searching the interaction log: filters in, a page of interactions out.
 
-Without words the most recently started interactions come first. With words, the interactions whose
-messages contain them, ordered by their newest matching message (so results can be read
-off the full-text index newest first, without collecting every match of a common word).
+Without words the most recently started interactions come first. With words, the
+interactions whose messages contain them, ordered by their newest matching message (so
+results can be read off the full-text index newest first, without collecting every match
+of a common word).
 The log page, its CSV export and bench/log_search.py all go through search() and
 matching().
 """
@@ -35,9 +36,9 @@ PAGE_SIZE = 50
 FEW = 300  # at most this many interactions pass the other filters: search only theirs
 FIRST_CHUNK, LAST_CHUNK = 200, 20000  # matches read per query while walking the index
 NEWEST = (Interaction.created_at.desc(), Interaction.id.desc())  # the list without words
-BOUNDED_SPAN = 20000
-WALK_MS = 80  # PostgreSQL: how long the first walk may take before collecting instead
-FIRST_YEAR, LAST_YEAR = 1970, 2999  # dates outside are typing mistakes  # interactions in a period for which its message ids are looked up
+BOUNDED_SPAN = 20000  # at most this many interactions in a period: bound its message ids
+WALK_MS = 40  # PostgreSQL: how long the first walk may take before collecting instead
+FIRST_YEAR, LAST_YEAR = 1970, 2999  # dates outside are typing mistakes
 
 MESSAGES.update({
     "log_bad_date": _l("Please give a date as YYYY-MM-DD, e.g. 2027-05-04."),
@@ -84,81 +85,101 @@ class LogFilters:
 
 def parse_filters(args: Mapping[str, str]) -> tuple[LogFilters, dict[str, InvalidInput]]:
     """Filters from a query string; a bad value is left out and reported under its name."""
-    errors: dict[str, InvalidInput] = {}
+    raw = {name: (args.get(name) or "").strip() for name in (
+        "from", "to", "channel", "department", "clerk", "disposition", "tag", "csat",
+        "mystery", "q")}
     values: dict[str, object] = {}
-
-    def arg(name: str) -> str:
-        return (args.get(name) or "").strip()
-
-    for name, key in (("from", "date_from"), ("to", "date_to")):
-        if arg(name):
+    errors: dict[str, InvalidInput] = {}
+    for name, parse in _PARSERS.items():
+        if raw[name]:
             try:
-                values[key] = date.fromisoformat(arg(name))
-            except ValueError:
-                errors[name] = InvalidInput("log_bad_date")
-            else:
-                if not FIRST_YEAR <= values[key].year <= LAST_YEAR:
-                    errors[name] = InvalidInput("log_bad_date")
-                    del values[key]
+                values.update(parse(raw[name]))
+            except InvalidInput as error:
+                errors[name] = error
     if values.get("date_from") and values.get("date_to") and values["date_to"] < values["date_from"]:
         errors["to"] = InvalidInput("log_dates_backwards")
         del values["date_to"]
-    _choice(arg("channel"), CHANNELS, "channel", "log_unknown_channel", values, errors)
-    _choice(arg("disposition"), DISPOSITIONS, "disposition", "log_unknown_disposition",
-            values, errors)
-    if arg("department"):
-        if db.session.scalar(select(Department.id).where(Department.code == arg("department"))):
-            values["department"] = arg("department")
-        else:
-            errors["department"] = InvalidInput("log_unknown_department")
-    if arg("clerk"):
-        clerk = db.session.get(User, int(arg("clerk"))) if is_id(arg("clerk")) else None
-        if clerk is not None:
-            values["clerk_id"] = clerk.id
-        else:
-            errors["clerk"] = InvalidInput("log_unknown_clerk")
-    if arg("tag"):
-        try:
-            tags = tagging.parse(arg("tag"))
-        except InvalidInput:
-            tags = []
-        if len(tags) == 1:
-            values["tag"] = tags[0]
-        else:
-            errors["tag"] = InvalidInput("log_bad_tag")
-    csat = arg("csat")
-    if csat:
-        if csat == "low" or csat in "12345" and len(csat) == 1:
-            values["csat"] = csat if csat == "low" else int(csat)
-        else:
-            errors["csat"] = InvalidInput("log_bad_rating")
-    mystery = arg("mystery")
-    if mystery not in ("", "any", "yes", "no"):
-        errors["mystery"] = InvalidInput("log_bad_mystery")
-    elif mystery in ("yes", "no"):
-        values["mystery"] = mystery == "yes"
-    text = arg("q")
-    if text:
-        words = Query.parse(text).words
-        if not words:
-            errors["q"] = InvalidInput("log_no_words")
-        elif len(words) > fulltext.MAX_WORDS:
-            errors["q"] = InvalidInput("log_too_many_words", limit=fulltext.MAX_WORDS)
-        else:
-            values["text"] = text[:500]
     return LogFilters(**values), errors
+
+
+def _date(key: str):
+    def parse(text: str) -> dict[str, date]:
+        try:
+            day = date.fromisoformat(text)
+        except ValueError:
+            raise InvalidInput("log_bad_date") from None
+        if not FIRST_YEAR <= day.year <= LAST_YEAR:
+            raise InvalidInput("log_bad_date")
+        return {key: day}
+    return parse
+
+
+def _one_of(key: str, allowed, code: str):
+    def parse(text: str) -> dict[str, str]:
+        if text not in allowed:
+            raise InvalidInput(code)
+        return {key: text}
+    return parse
+
+
+def _department(text: str) -> dict[str, str]:
+    if not db.session.scalar(select(Department.id).where(Department.code == text)):
+        raise InvalidInput("log_unknown_department")
+    return {"department": text}
+
+
+def _clerk(text: str) -> dict[str, int]:
+    clerk = db.session.get(User, int(text)) if is_id(text) else None
+    if clerk is None:
+        raise InvalidInput("log_unknown_clerk")
+    return {"clerk_id": clerk.id}
+
+
+def _tag(text: str) -> dict[str, str]:
+    try:
+        tags = tagging.parse(text)
+    except InvalidInput:
+        tags = []
+    if len(tags) != 1:
+        raise InvalidInput("log_bad_tag")
+    return {"tag": tags[0]}
+
+
+def _csat(text: str) -> dict[str, int | str]:
+    if text == "low":
+        return {"csat": "low"}
+    if len(text) == 1 and text in "12345":
+        return {"csat": int(text)}
+    raise InvalidInput("log_bad_rating")
+
+
+def _mystery(text: str) -> dict[str, bool]:
+    if text not in ("any", "yes", "no"):
+        raise InvalidInput("log_bad_mystery")
+    return {} if text == "any" else {"mystery": text == "yes"}
+
+
+def _words(text: str) -> dict[str, str]:
+    words = Query.parse(text).words
+    if not words:
+        raise InvalidInput("log_no_words")
+    if len(words) > fulltext.MAX_WORDS:
+        raise InvalidInput("log_too_many_words", limit=fulltext.MAX_WORDS)
+    return {"text": text[:500]}
+
+
+_PARSERS = {
+    "from": _date("date_from"), "to": _date("date_to"),
+    "channel": _one_of("channel", CHANNELS, "log_unknown_channel"),
+    "department": _department, "clerk": _clerk,
+    "disposition": _one_of("disposition", DISPOSITIONS, "log_unknown_disposition"),
+    "tag": _tag, "csat": _csat, "mystery": _mystery, "q": _words,
+}
 
 
 def is_id(text: str) -> bool:
     """Digits that fit a database integer."""
     return text.isascii() and text.isdigit() and len(text) <= 9
-
-
-def _choice(value: str, allowed, name: str, code: str, values: dict, errors: dict) -> None:
-    if value and value in allowed:
-        values[name] = value
-    elif value:
-        errors[name] = InvalidInput(code)
 
 
 def conditions(filters: LogFilters) -> list[ColumnElement[bool]]:

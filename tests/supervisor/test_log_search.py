@@ -237,3 +237,23 @@ def test_the_search_form_works_without_scripts(app, supervisor):
     assert '<form method="get" action="/supervisor/interactions"' in html
     assert '<label for="q">Words in the messages</label>' in html
     assert 'name="q"' in html and ">Search</button>" in html
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_postgresql_collects_rare_matches_when_the_walk_is_slow(app):
+    """On PostgreSQL a walk along the newest messages that takes too long is cancelled and
+    the matches are collected through the GIN index instead, in the same order."""
+    from sqlalchemy import func, select
+
+    from hub.interactions import fulltext, search
+    from hub.interactions.search import LogFilters
+
+    with app.app_context():
+        made = [contact(f"Wniosek numer {n}.", "Dokumenty proszę przynieść.") for n in range(5)]
+        assert fulltext.within(select(func.pg_sleep(1)), 50) is None
+        assert fulltext.within(select(func.count()).select_from(text("messages")), 5000) == [(10,)]
+        filters = LogFilters(text="wniosek")
+        condition, _ = fulltext.matches("postgresql", filters.query())
+        collected = list(search._collect([], condition))
+        walked = list(search.matching(filters, filters.query()))
+        assert collected == walked and [i for i, _ in walked] == made[::-1]
