@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 SUDO   := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 
-.PHONY: run test install chromium postgresql lint translations vendor bench bench-booking clean
+.PHONY: run test install chromium postgresql lint translations vendor bench bench-booking bench-log clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	python3 -m venv $(VENV)
@@ -57,10 +57,15 @@ vendor:
 bench: install
 	$(PY) bench/routing.py
 	$(PY) bench/booking.py
+	$(PY) bench/log_search.py
 
 ## Free-slot search with 100,000 bookings (add ARGS=--postgresql for a throwaway PostgreSQL)
 bench-booking: install
 	$(PY) bench/booking.py $(ARGS)
+
+## Full-text log search over 1,000,000 messages (add ARGS=--postgresql for PostgreSQL)
+bench-log: install
+	$(PY) bench/log_search.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -302,7 +302,7 @@ def call_ended(attempt: CallAttempt, call_status: str, seconds: int, error: str 
         attempt.error = error
         attempt.ended_at = utcnow()
         record(attempt.interaction, "call_clerk_unreachable", "system", attempt_id=attempt.id,
-               status=call_status, error=error)
+               status=call_status, has_error=bool(error))
     elif attempt.status == "dialling":
         # The clerk hung up before the resident's leg reported: treat as not reached.
         resident_leg_ended(attempt, "canceled", 0)
