@@ -44,10 +44,11 @@ def prepare(app: Flask, demo: bool) -> None:
         upgrade()
         if demo and db.session.scalar(select(Department.id).limit(1)) is None:
             print_logins(load_demo())
-            print(f"Demo history: {load_demo_history()} past contacts over four weeks, "
-                  f"{load_demo_mystery()} of them mystery-shopper chats.")
-            visits, reviews = load_demo_reports()
-            print(f"Demo history: {visits} past office visits and {reviews} quality reviews.")
+            if os.environ.get("DEMO_HISTORY", "1") != "0":
+                print(f"Demo history: {load_demo_history()} past contacts over four weeks, "
+                      f"{load_demo_mystery()} of them mystery-shopper chats.")
+                visits, reviews = load_demo_reports()
+                print(f"Demo history: {visits} past office visits and {reviews} reviews.")
 
 
 def start_worker(app: Flask) -> None:

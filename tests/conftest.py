@@ -288,6 +288,7 @@ def live_hubs(tmp_path, redis_url):
             "REDIS_PREFIX": f"live{uuid.uuid4().hex[:8]}:",
             "SECRET_KEY": "live-secret",
             "RATELIMIT_ENABLED": "0",
+            "DEMO_HISTORY": "0",  # tests build the past they need; a clean log is predictable
             **extra,
         }
         for _ in range(count):

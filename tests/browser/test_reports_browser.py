@@ -13,6 +13,7 @@ from hub import create_app
 from hub.booking.models import Booking
 from hub.booking.rating import issue_token
 from hub.clock import utcnow
+from hub.demo_history import load_demo_history
 from hub.extensions import db
 from hub.reports.demo import load_demo_reports
 from tests.browser.conftest import check_axe
@@ -34,6 +35,7 @@ def with_history(hub) -> str:
                       "REDIS_URL": hub.env["REDIS_URL"], "REDIS_PREFIX": hub.env["REDIS_PREFIX"],
                       "SECRET_KEY": hub.env["SECRET_KEY"], "SOCKETIO_MESSAGE_QUEUE": False})
     with app.app_context():
+        load_demo_history()
         visits, reviews = load_demo_reports()
         assert visits and reviews
         booking = db.session.scalars(select(Booking).where(
