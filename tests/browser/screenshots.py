@@ -420,6 +420,42 @@ def wallboard(browser, url: str, size: str, viewport: dict, out: Path) -> None:
         page.context.close()
 
 
+def quality(browser, url: str, size: str, viewport: dict, out: Path) -> None:
+    """Quality review on the demo's four weeks of history: the log searched by a word, a
+    contact, the scorecard form, lists, reports and the index; admin settings; the clerk's
+    reviews."""
+    ewa = staff_page(browser, url, viewport, "ewa@okienko.local", "/supervisor")
+    ewa.goto("/supervisor/interactions?q=zaświadczenie")
+    shoot(ewa, out, "quality-log-search", size)
+    ewa.locator("table tbody tr th a").first.click()
+    shoot(ewa, out, "quality-interaction", size)
+    for path, name in (("/supervisor/reports", "quality-reports"),
+                       ("/supervisor/quality", "quality-index"),
+                       ("/supervisor/review-lists", "quality-review-lists"),
+                       ("/supervisor/reviews", "quality-reviews"),
+                       ("/supervisor/mystery", "quality-mystery"),
+                       ("/supervisor/audit", "quality-audit")):
+        ewa.goto(path)
+        shoot(ewa, out, name, size)
+    ewa.goto("/supervisor/review-lists")
+    ewa.locator("main form button[type=submit]").filter(has_text="Oceń").first.click()
+    ewa.wait_for_url("**/supervisor/reviews/*")
+    shoot(ewa, out, "quality-review-form", size)
+    ewa.context.close()
+    admin = staff_page(browser, url, viewport, "admin@okienko.local", "/supervisor")
+    for path, name in (("/admin/settings", "quality-admin-settings"),
+                       ("/admin/scorecards", "quality-admin-scorecards"),
+                       ("/admin/privacy", "quality-admin-privacy")):
+        admin.goto(path)
+        shoot(admin, out, name, size)
+    admin.context.close()
+    anna = staff_page(browser, url, viewport, "anna@okienko.local", "/console")
+    shoot(anna, out, "quality-console", size, full_page=False)
+    anna.goto("/console/reviews")
+    shoot(anna, out, "quality-my-reviews", size)
+    anna.context.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "screenshots")
@@ -429,7 +465,7 @@ def main() -> None:
         raise SystemExit(f"Chromium not found at {CHROMIUM}: apt-get install -y chromium")
     args.out.mkdir(parents=True, exist_ok=True)
     # callbacks first (no clerk on duty yet); wallboard last (its residents stay queued).
-    groups = [g for g in (callbacks, booking, session, office, wallboard)
+    groups = [g for g in (callbacks, booking, session, office, wallboard, quality)
               if args.only in (None, g.__name__)]
     if groups:
         with running_hub() as url, sync_playwright() as pw:
