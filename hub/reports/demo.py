@@ -153,6 +153,9 @@ def _review(rng: random.Random, item: Interaction, reviewer: User, kind: str, ve
     review = reviews.start_review(item, reviewer, kind, version=version)
     reviews.submit_review(review, reviewer, values)
     review.submitted_at = min(item.closed_at + timedelta(days=rng.randint(1, 4)), utcnow())
+    if review.submitted_at < utcnow() - timedelta(days=7):  # older ones were answered
+        reviews.respond(review, item.clerk, "acknowledge")
+        review.clerk_responded_at = review.submitted_at + timedelta(hours=rng.randint(2, 48))
     listed = db.session.scalar(select(ReviewListItem).where(  # on a review list already
         ReviewListItem.interaction_id == item.id, ReviewListItem.kind == kind,
         ReviewListItem.review_id.is_(None)))

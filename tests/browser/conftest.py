@@ -57,7 +57,8 @@ def hub(live_hubs):
 
 @pytest.fixture(scope="module")
 def shared_hub(tmp_path_factory, redis_url):
-    """One live hub for a module's read-only page checks (the same settings as live_hubs)."""
+    """One live hub for a module's read-only page checks: live_hubs' settings, but with the
+    demo's four weeks of history, so pages have data to show."""
     instance = tmp_path_factory.mktemp("shared-hub")
     env = {
         **os.environ,
