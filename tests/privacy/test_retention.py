@@ -163,9 +163,10 @@ def test_a_purge_keeps_the_statistics_and_the_timeline_and_no_personal_data(
     assert len(found(app, "Różanej")) == 1
     # Nor are they left in the file's freed pages or the write-ahead log (SQLite); only the
     # number that opted out of texts is kept, on purpose.
-    stored = database_file(app)
-    assert [s for s in OLD_SECRETS + ("lipowej", "zielonej") if s.encode() in stored] == [
-        "+48601234567", "601234567"]
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:"):
+        stored = database_file(app)
+        assert [s for s in OLD_SECRETS + ("lipowej", "zielonej") if s.encode() in stored] == [
+            "+48601234567", "601234567"]
     # The sweep will not purge again within the hour, and a purge now changes nothing.
     assert "'anonymised': 0" in runner.invoke(args=["queue", "sweep"]).output
     rows = dump(app)  # (the sweep may have sealed events in the hash chain meanwhile)
