@@ -38,10 +38,13 @@ def prepare(app: Flask, demo: bool) -> None:
     from hub.demo_history import load_demo_history
     from hub.extensions import db
     from hub.reports.demo import load_demo_reports
+    from hub.review.defaults import ensure_default_scorecard
     from hub.review.mystery import load_demo_mystery
 
     with app.app_context():
         upgrade()
+        if ensure_default_scorecard():  # the city's scorecard, so reviews can start at once
+            db.session.commit()
         if demo and db.session.scalar(select(Department.id).limit(1)) is None:
             print_logins(load_demo())
             if os.environ.get("DEMO_HISTORY", "1") != "0":
