@@ -20,7 +20,7 @@ from hub.errors import InvalidInput
 from hub.extensions import db, socketio
 from hub.hours import service as hours
 from hub.i18n import current_language
-from hub.interactions import routing, service
+from hub.interactions import calls, routing, service
 from hub.interactions.delivery import register_sender
 from hub.interactions.models import Interaction, Message
 from hub.review import mystery
@@ -103,6 +103,8 @@ def on_start(data: dict) -> dict:
     )
     if shopper is not None:
         mystery.link(interaction, shopper)
+    if data.get("video") is True:
+        calls.request_video(interaction)
     return _opened(interaction)
 
 

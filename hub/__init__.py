@@ -111,7 +111,7 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_channels(app: Flask) -> None:
-    from channels import dev_phone, email, sms, voice, webchat
+    from channels import dev_phone, email, rtc, sms, voice, webchat
     from hub.canned import sockets as canned_sockets
     from hub.console import sockets, visits
     from hub.supervisor import sockets as wallboard_sockets
@@ -122,6 +122,7 @@ def _register_channels(app: Flask) -> None:
     voice.init_app(app)
     dev_phone.init_app(app)
     sockets.init_app(app)
+    rtc.init_app(app)
     canned_sockets.init_app(app)
     visits.init_app(app)
     wallboard_sockets.init_app(app)

@@ -118,6 +118,28 @@ def hours_set(department: str, weekly: str) -> None:
     click.echo(f"{department}: {spec.render(week)}")
 
 
+departments = AppGroup("departments", help="Departments' settings.")
+
+
+@departments.command("video-calls")
+@click.argument("department")
+@click.argument("allowed", type=click.Choice(["on", "off"]))
+def departments_video_calls(department: str, allowed: str) -> None:
+    """Let residents ask for a video call from the widget in DEPARTMENT (on), or not (off)."""
+    from sqlalchemy import select
+
+    from hub.accounts.models import Department
+    from hub.interactions.events import record
+
+    found = db.session.scalar(select(Department).where(Department.code == department))
+    if found is None:
+        raise click.BadParameter(f"no department {department!r}", param_hint="DEPARTMENT")
+    found.video_calls = allowed == "on"
+    record(None, "department_video_calls", "system", department=department, allowed=allowed)
+    db.session.commit()
+    click.echo(f"{department}: video calls {allowed}")
+
+
 privacy = AppGroup("privacy", help="Residents' personal data: the retention purge.")
 
 
@@ -227,5 +249,6 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(privacy)
     app.cli.add_command(demo)
     app.cli.add_command(hours)
+    app.cli.add_command(departments)
     app.cli.add_command(jobs)
     app.cli.add_command(queue)

@@ -5,6 +5,7 @@ Every setting is documented in the README's configuration table.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from pathlib import Path
@@ -85,6 +86,11 @@ class Config:
         self.FEEDBACK_DEPARTMENT = os.environ.get("FEEDBACK_DEPARTMENT", "general")
         # Sites allowed to embed the chat widget in a frame (CSP frame-ancestors).
         self.WIDGET_ALLOWED_ORIGINS = os.environ.get("WIDGET_ALLOWED_ORIGINS", "*")
+
+        # WebRTC calls in the chat: STUN/TURN servers as a JSON list of RTCIceServer, e.g.
+        # [{"urls": "turn:turn.example.pl:3478", "username": "u", "credential": "p"}];
+        # with none, calls work between browsers that reach each other directly.
+        self.RTC_ICE_SERVERS = json.loads(os.environ.get("RTC_ICE_SERVERS") or "[]")
 
         # Twilio: all three set → real SMS and calls; else the outbox (see channels/).
         self.TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")

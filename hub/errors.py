@@ -16,6 +16,8 @@ MESSAGES = {
     "bad_rating": _l("Please choose a rating from 1 to 5 stars."),
     "not_yours": _l("This conversation is not assigned to you."),
     "offer_gone": _l("This conversation has already been taken or the offer has expired."),
+    "no_call": _l("There is no call in this conversation right now."),
+    "call_not_possible": _l("A call cannot be made in this conversation."),
     "bad_disposition": _l("Please choose how the conversation ended."),
     "bad_presence": _l("Unknown status."),
     "at_capacity": _l("You cannot take more conversations right now."),

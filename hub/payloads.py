@@ -43,5 +43,6 @@ def interaction(i: Interaction) -> dict:
         "can_reply": can_reply(i.channel),
         "preview": (last_in.body[:140] if last_in else ""),
         "csat": i.csat,
+        "video_requested": "video" in (i.tags or []),
         "callback": callbacks.payload(i) if i.channel == "callback" else None,
     }

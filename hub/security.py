@@ -10,6 +10,8 @@ from flask_login import current_user, login_required
 
 # Pages a city website may show in a frame: the chat widget and what it links to.
 EMBEDDABLE = {"resident.chat", "resident.accessibility"}
+# Pages that make video and voice calls (WebRTC) may ask for the camera and microphone.
+CALLING = {"resident.chat", "console.index"}
 
 
 def add_headers(response):
@@ -24,7 +26,9 @@ def add_headers(response):
     )
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
-    response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    media = "(self)" if request.endpoint in CALLING else "()"
+    response.headers.setdefault(
+        "Permissions-Policy", f"camera={media}, microphone={media}, geolocation=()")
     if request.endpoint not in EMBEDDABLE:
         response.headers.setdefault("X-Frame-Options", "DENY")
     return response

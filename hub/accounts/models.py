@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_login import UserMixin
 from sqlalchemy import Column, ForeignKey, String, Table
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -35,6 +36,8 @@ class Department(db.Model):
     public: Mapped[bool] = mapped_column(default=True)
     # Target for answering a waiting contact, in seconds (the SLA), and its share goal.
     sla_seconds: Mapped[int] = mapped_column(default=120, server_default="120")
+    # Residents may ask for a video call from the widget (e.g. Polish Sign Language).
+    video_calls: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
 
     def name(self, language: str) -> str:
         return self.name_en if language == "en" else self.name_pl

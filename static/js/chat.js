@@ -58,6 +58,14 @@
       note.textContent = "";
     }
   });
+  function offerVideo() {
+    /* Departments that take video calls let the resident ask for one. */
+    var option = $("department").selectedOptions[0];
+    $("video-field").hidden = !(option && option.dataset.video);
+    if ($("video-field").hidden) $("video-request").checked = false;
+  }
+  $("department").addEventListener("change", offerVideo);
+  offerVideo();
   function showAlert(text) { alertBox.textContent = text || ""; }
   function show(name) {
     Object.keys(sections).forEach(function (key) { sections[key].hidden = key !== name; });
@@ -197,7 +205,8 @@
     if (!$("consent").checked) { showAlert(T.consent_required); $("consent").focus(); return; }
     showAlert("");
     call("start", { department: department, name: $("resident-name").value, consent: true,
-                    device: deviceId(), mystery: mysteryToken() })
+                    device: deviceId(), mystery: mysteryToken(),
+                    video: $("video-request").checked })
       .then(function (answer) {
         if (!answer.ok) { showAlert(answer.error); return; }
         forgetMysteryToken();
@@ -326,6 +335,9 @@
     clearTimeout(typingTimer);
     typingTimer = setTimeout(function () { $("typing").textContent = ""; }, 4000);
   });
+
+  // What add-ons such as rtc.js (calls) may use: the socket and this conversation's token.
+  window.okienkoChat = { socket: socket, token: function () { return state.token; } };
 
   /* -- inside a city website's frame ------------------------------------------------------- */
 

@@ -556,5 +556,6 @@
   setInterval(function () { if (socket.connected) socket.emit("heartbeat", {}); }, 15000);
 
   // What add-ons such as canned.js may use: the staff socket and the open conversation.
-  window.okienkoConsole = { socket: socket, openId: function () { return openId; } };
+  window.okienkoConsole = { socket: socket, openId: function () { return openId; },
+                           current: function () { return openId ? conversations[openId] : null; } };
 })();

@@ -36,6 +36,7 @@
     if (!frame) {
       frame = document.createElement("iframe");
       frame.title = labels.title;
+      frame.allow = "camera; microphone";  // video and voice calls with a clerk
       frame.src = hub + "/chat?embed=1&lang=" + encodeURIComponent(lang);
       frame.className = "okienko-frame";
       frame.addEventListener("load", focusFrame);
