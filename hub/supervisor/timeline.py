@@ -97,6 +97,12 @@ PHRASES = {
     "canned_deactivated": _l("Canned answer deactivated"),
     "hours_changed": _l("Opening hours changed"),
     "queue_rebuilt": _l("Queues rebuilt"),
+    "video_call_requested": _l("Resident asked for a video call"),
+    "video_call_invited": _l("Clerk invited to a call"),
+    "video_call_started": _l("Call in the browser started"),
+    "video_call_declined": _l("Resident declined the call"),
+    "video_call_ended": _l("Call in the browser ended"),
+    "video_call_cancelled": _l("Call invitation withdrawn"),
 }
 KEYS = {
     "channel": _l("channel"), "department": _l("department"), "clerk_id": _l("clerk"),
@@ -107,6 +113,7 @@ KEYS = {
     "rows": _l("rows"), "filters": _l("filters"), "status": _l("status"),
     "previous": _l("before"), "seconds": _l("seconds"), "attempts": _l("attempts"),
     "error": _l("error"), "kind": _l("kind"), "score": _l("score"),
+    "media": _l("call"), "duration_seconds": _l("duration"), "ended_by": _l("ended by"),
 }
 HIDDEN = {"message_id", "interaction_id", "department_id", "has_comment", "has_note"}
 
@@ -149,7 +156,11 @@ def _value(key: str, value: object, staff: dict[int, User],
         return label(DISPOSITIONS, value)
     if key == "channel":
         return label(CHANNEL_LABELS, value)
-    if key in ("waited_seconds", "seconds") and isinstance(value, int | float):
+    if key == "media":
+        return {"video": _("video"), "voice": _("voice")}.get(str(value), str(value))
+    if key == "ended_by":
+        return {"clerk": _("clerk"), "resident": _("resident")}.get(str(value), str(value))
+    if key in ("waited_seconds", "seconds", "duration_seconds") and isinstance(value, int | float):
         return duration(timedelta(seconds=value))
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
