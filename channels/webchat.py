@@ -111,7 +111,8 @@ def on_start(data: dict) -> dict:
 @acknowledged
 def on_resume(data: dict) -> dict:
     interaction = tokens.resolve(data.get("token"))
-    after = data.get("after") if isinstance(data.get("after"), int) else 0
+    after = data.get("after")  # the last message id seen; not a bool, fits the database
+    after = after if type(after) is int and 0 <= after < 2**63 else 0
     return _opened(interaction, after)
 
 

@@ -7,6 +7,7 @@ from functools import wraps
 
 from flask import Flask, abort, current_app, request
 from flask_login import current_user, login_required
+from werkzeug.routing import IntegerConverter
 
 # Pages a city website may show in a frame: the chat widget and what it links to.
 EMBEDDABLE = {"resident.chat", "resident.accessibility"}
@@ -50,5 +51,15 @@ def role_required(*roles: str) -> Callable:
     return decorator
 
 
+class DatabaseId(IntegerConverter):
+    """<int:…> in URLs: a number too large for a database integer is not found (404), instead
+    of failing the query with a server error."""
+
+    def __init__(self, map, *args, **kwargs):  # noqa: A002 (werkzeug's name)
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 def init_app(app: Flask) -> None:
+    app.url_map.converters["int"] = DatabaseId  # before the blueprints add their rules
     app.after_request(add_headers)

@@ -6,7 +6,7 @@ from flask import Flask
 from flask_login import current_user
 
 from hub.canned import service
-from hub.console.sockets import NAMESPACE, staff_event
+from hub.console.sockets import NAMESPACE, _int, staff_event
 from hub.errors import InvalidInput
 from hub.extensions import db, socketio
 from hub.interactions.models import Interaction
@@ -15,11 +15,7 @@ from hub.interactions.models import Interaction
 @staff_event
 def on_canned(data: dict) -> dict:
     """{interaction_id, query} → {answers: [{id, shortcut, title, body}]}, bodies rendered."""
-    try:
-        interaction_id = int(data.get("interaction_id"))
-    except (TypeError, ValueError):
-        interaction_id = 0
-    interaction = db.session.get(Interaction, interaction_id)
+    interaction = db.session.get(Interaction, _int(data.get("interaction_id")))
     if interaction is None:
         raise InvalidInput("offer_gone")
     clerk = current_user._get_current_object()

@@ -47,10 +47,13 @@ def _interaction(data: dict, must_hold: bool = True) -> Interaction:
 
 
 def _int(value: Any) -> int:
+    """A positive database id from a client's value, else 0 (a huge number would not fit in
+    the database's integer and fail the query)."""
     try:
-        return int(value)
-    except (TypeError, ValueError):
+        number = int(value)
+    except (TypeError, ValueError, OverflowError):
         return 0
+    return number if 0 < number < 2**63 else 0
 
 
 def staff_event(handler: Callable[[dict], dict]) -> Callable[..., dict]:

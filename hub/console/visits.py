@@ -20,7 +20,7 @@ from hub.booking import service as booking_service
 from hub.booking.models import Booking, Office, Service
 from hub.booking.routes import manage_link
 from hub.booking.slots import Slot, free_slots, to_local
-from hub.console.sockets import NAMESPACE, staff_event
+from hub.console.sockets import NAMESPACE, _int, staff_event
 from hub.errors import InvalidInput
 from hub.extensions import db, socketio
 from hub.i18n import current_language
@@ -33,10 +33,7 @@ SLOT_FORMAT = "%Y-%m-%dT%H:%M"  # a slot's value: its naive UTC start
 
 def _conversation(data: dict) -> Interaction:
     """The conversation the clerk books for: only its holder or a supervisor may."""
-    try:
-        interaction = db.session.get(Interaction, int(data.get("interaction_id")))
-    except (TypeError, ValueError):
-        interaction = None
+    interaction = db.session.get(Interaction, _int(data.get("interaction_id")))
     if interaction is None:
         raise InvalidInput("offer_gone")
     check_handler(interaction, current_user._get_current_object())
