@@ -70,6 +70,9 @@ def main() -> None:
     parser.add_argument("--no-worker", action="store_true",
                         help="do not start a job worker (SMS sending) beside the server")
     args = parser.parse_args()
+    # Served on this machine only, the hub is a try-out: the test phone is on unless refused.
+    if args.host in ("127.0.0.1", "localhost", "::1"):
+        os.environ.setdefault("DEV_PHONE", "1")
 
     from hub.extensions import socketio
 

@@ -98,7 +98,9 @@ class Config:
         self.TWILIO_FROM_NUMBER = os.environ.get("TWILIO_FROM_NUMBER", "")
         # The hub's address as Twilio sees it (webhook signatures, status callbacks).
         self.PUBLIC_URL = os.environ.get("PUBLIC_URL", "")
-        self.DEV_PHONE = _bool("DEV_PHONE", True)  # /dev/phone, only while Twilio is off
+        # /dev/phone (only while Twilio is off) can read the outbox, booking codes included:
+        # off unless asked for; `python app.py` on loopback (make run) asks for it.
+        self.DEV_PHONE = _bool("DEV_PHONE", False)
         self.SMS_DEFAULT_DEPARTMENT = os.environ.get("SMS_DEFAULT_DEPARTMENT", "general")
         # Callbacks: calls keep to the department's opening hours, or these when it has none.
         self.CALLBACK_HOURS = os.environ.get("CALLBACK_HOURS", "mo-fr 8:00-18:00")

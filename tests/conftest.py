@@ -159,6 +159,7 @@ def settings(database_url, redis_url):
         "SOCKETIO_MESSAGE_QUEUE": False,
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
+        "DEV_PHONE": True,  # the test phone plays Twilio for the channel tests
         "SECRET_KEY": "test-secret-key",
     }
 

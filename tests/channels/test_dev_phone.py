@@ -41,3 +41,14 @@ def test_the_test_phone_does_not_exist_when_twilio_is_configured(app, client):
     app.config.update(TWILIO_ACCOUNT_SID="AC1", TWILIO_AUTH_TOKEN="t", TWILIO_FROM_NUMBER="+48221")
     assert client.get("/dev/phone").status_code == 404
     assert client.post("/dev/phone/send", data={"number": "601234567", "body": "x"}).status_code == 404
+
+
+def test_the_test_phone_is_off_unless_asked_for(settings):
+    """Is /dev/phone (which can read every text in the outbox) absent from a hub that did not
+    ask for it, as under gunicorn in production?"""
+    from hub import create_app
+
+    hub = create_app({k: v for k, v in settings.items() if k != "DEV_PHONE"})
+    client = hub.test_client()
+    assert client.get("/dev/phone").status_code == 404
+    assert client.get("/dev/phone/feed?number=601234567").status_code == 404
