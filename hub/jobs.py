@@ -17,8 +17,11 @@ _worker_app: Flask | None = None
 def queue() -> Queue:
     app = current_app
     if "okienko.queue" not in app.extensions:
+        # Named after the hub's key prefix, so hubs sharing one Redis never run each
+        # other's jobs (against the wrong database).
         app.extensions["okienko.queue"] = make_queue(
-            app.config["REDIS_URL"], is_async=app.config["JOBS_ASYNC"]
+            app.config["REDIS_URL"], name=app.config["REDIS_PREFIX"] + "jobs",
+            is_async=app.config["JOBS_ASYNC"],
         )
     return app.extensions["okienko.queue"]
 
