@@ -104,7 +104,8 @@ def test_a_chat_link_expires_and_can_be_withdrawn(app, resident):
     page = ewa.get("/supervisor/mystery?lang=en").data.decode()
     first_event = re.search(r"/supervisor/mystery/pending/(\d+)/withdraw", page)[1]
     assert ewa.post(f"/supervisor/mystery/pending/{first_event}/withdraw").status_code == 302
-    assert chat_tokens(ewa) == [kept]
+    # The same pending contact (the page signs its link again at each visit, with the time).
+    assert [t.split(".")[0] for t in chat_tokens(ewa)] == [kept.split(".")[0]]
     answer = emit(resident(), "/chat", "start", {"department": "registry", "consent": True,
                                                   "mystery": withdrawn})
     assert answer["code"] == "mystery_link"
