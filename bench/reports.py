@@ -25,34 +25,27 @@ Run: .venv/bin/python bench/reports.py [--n 300000] [--runs 5]
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
 import sys
-import tempfile
 import time
-import uuid
 from datetime import timedelta
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _setup import (  # noqa: E402
+    add_database_arguments,
+    cpus,
+    database_size_mib,
+    describe_database,
+    environment,
+    make_app,
+)
 
 PERIODS = (1, 30, 365)  # days, each ending yesterday
 CHANNELS = ("webchat", "webchat", "sms", "callback", "form")
 CSAT = (None, None, 3, 4, 5, 5, 1)  # a web chat's rating, None: not rated
 BATCH = 20_000
-
-
-def make_app(database: str):
-    from hub import create_app
-
-    # Nothing timed here touches Redis, so none is started: an unreachable address makes any
-    # use of it fail at once instead of passing unnoticed.
-    return create_app({
-        "SQLALCHEMY_DATABASE_URI": database, "REDIS_URL": "redis://127.0.0.1:1/0",
-        "REDIS_PREFIX": f"bench{uuid.uuid4().hex[:8]}:", "SOCKETIO_MESSAGE_QUEUE": False,
-        "RATELIMIT_ENABLED": False, "LOG_LEVEL": "WARNING", "JOBS_ASYNC": False,
-    })
 
 
 def fill(count: int, rng: random.Random) -> int:
@@ -141,26 +134,17 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=300_000,
                         help="interactions over the past year")
     parser.add_argument("--runs", type=int, default=5, help="calls timed per function and period")
-    parser.add_argument("--database-url",
-                        help="a database to use instead (filled when empty, else reused)")
-    parser.add_argument("--postgresql", action="store_true",
-                        help="start a throwaway PostgreSQL cluster on loopback and use it")
+    add_database_arguments(parser)
     args = parser.parse_args()
 
-    from flask_migrate import upgrade
+    # Nothing timed here touches Redis, so none is started.
+    with environment(args, "reports.db", redis=False) as env:
+        from flask_migrate import upgrade
 
-    from hub.demo import load_demo
-    from hub.extensions import db
-    from tests.conftest import PostgresCluster  # also points OKIENKO_INSTANCE at a temp dir
+        from hub.demo import load_demo
+        from hub.extensions import db
 
-    work = tempfile.mkdtemp(prefix="okienko-bench-")
-    cluster = None
-    database = args.database_url or f"sqlite:///{work}/reports.db"
-    if args.postgresql:
-        cluster = PostgresCluster()
-        database = f"{cluster.url}/{cluster.new_database()}"
-    try:
-        app = make_app(database)
+        app = make_app(env.database_url)
         rng = random.Random(1)
         with app.app_context():
             upgrade()
@@ -169,20 +153,12 @@ def main() -> None:
             started = time.perf_counter()
             made = 0 if existing else fill(args.n, rng)
             setup = time.perf_counter() - started
-            size = (Path(db.engine.url.database).stat().st_size
-                    if db.engine.dialect.name == "sqlite" else
-                    db.session.scalar(db.text("SELECT pg_database_size(current_database())")))
-            version = ".".join(str(n) for n in db.engine.dialect.server_version_info or ())
             filled = (f"{made} interactions over the past year inserted in {setup:.1f} s"
                       if made else f"{existing} interactions already there, reused")
-            print(f"{db.engine.dialect.name} {version}; {filled}; database "
-                  f"{size / 2**20:.0f} MiB; {os.cpu_count()} CPUs", flush=True)
+            print(f"{describe_database()}; {filled}; database {database_size_mib():.0f} MiB; "
+                  f"{cpus()}", flush=True)
             results = measure(args.runs)
         print_table(results, args.runs)
-    finally:
-        if cluster is not None:
-            cluster.stop()
-
 
 if __name__ == "__main__":
     main()
