@@ -3,8 +3,12 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 SUDO   := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
+# What runs again on PostgreSQL: everything that uses the test database (the browser tests
+# and the live hub processes use SQLite files of their own).
+POSTGRES_SUITE := tests --ignore=tests/browser --ignore=tests/test_processes.py \
+                  --ignore=tests/security/test_openapi_fuzz.py
 
-.PHONY: run test install chromium postgresql lint translations vendor bench bench-booking bench-log clean
+.PHONY: run test install chromium postgresql nginx lint translations vendor bench bench-booking bench-log clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	python3 -m venv $(VENV)
@@ -19,13 +23,17 @@ run: install
 	$(VENV)/bin/pybabel compile -d translations 2>/dev/null
 	$(PY) app.py
 
-## Run the whole test suite (installs Debian's Chromium for the browser tests and Debian's
-## PostgreSQL for the tests on a real PostgreSQL when missing; the tests start their own
-## throwaway cluster on loopback, no service needs to run)
-test: install chromium postgresql
+## Run the whole test suite (installs Debian's Chromium for the browser tests, Debian's
+## PostgreSQL and nginx when missing; the tests start their own throwaway PostgreSQL cluster
+## and nginx on loopback, no service needs to run). In CI, or with TEST_POSTGRES=1, the
+## suite then runs a second time on PostgreSQL (all but the browser tests).
+test: install chromium postgresql nginx
 	$(VENV)/bin/pybabel compile -d translations 2>/dev/null
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -q
+	@if [ -n "$$CI" ] || [ "$$TEST_POSTGRES" = "1" ]; then \
+	  echo "== the suite again on PostgreSQL =="; \
+	  TEST_DATABASE=postgresql $(PY) -m pytest -q -p no:cacheprovider $(POSTGRES_SUITE); fi
 
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { \
@@ -36,6 +44,15 @@ postgresql:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql >/dev/null; }
+
+# Only the binary is needed: policy-rc.d keeps the package from starting a system nginx.
+nginx:
+	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { \
+	  $(SUDO) apt-get update -qq && \
+	  $(SUDO) sh -c 'printf "#!/bin/sh\nexit 101\n" > /usr/sbin/policy-rc.d && \
+	    chmod +x /usr/sbin/policy-rc.d && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; \
+	    status=$$?; rm -f /usr/sbin/policy-rc.d; exit $$status'; }
 
 lint: install
 	$(VENV)/bin/ruff check .
@@ -58,6 +75,8 @@ bench: install
 	$(PY) bench/routing.py
 	$(PY) bench/booking.py
 	$(PY) bench/log_search.py
+	$(PY) bench/reports.py
+	$(PY) bench/chat.py
 
 ## Free-slot search with 100,000 bookings (add ARGS=--postgresql for a throwaway PostgreSQL)
 bench-booking: install

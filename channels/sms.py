@@ -7,6 +7,8 @@ nothing. A text from a number with an open conversation joins it; otherwise it o
 
 from __future__ import annotations
 
+import logging
+
 from flask import Blueprint, Flask, Response, abort, current_app, request
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -15,14 +17,16 @@ from sqlalchemy import select
 from twilio.base.exceptions import TwilioRestException
 from twilio.twiml.messaging_response import MessagingResponse
 
+from channels import sms_sending as outgoing
 from channels import twilio_gateway
-from channels.models import OptOut
+from channels.models import OptOut, TextSending
 from hub import signals
 from hub.accounts.models import Department
 from hub.callbacks import service as callbacks
 from hub.callbacks.routes import cancel_link
 from hub.errors import InvalidInput
 from hub.extensions import csrf, db, limiter
+from hub.housekeeping import register_step
 from hub.interactions import routing, service
 from hub.interactions.delivery import register_sender
 from hub.interactions.events import record
@@ -32,6 +36,7 @@ from hub.notify import register_notifier
 from hub.review import mystery
 
 bp = Blueprint("sms", __name__, url_prefix="/channels/sms")
+log = logging.getLogger(__name__)
 
 STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "NIE", "KONIEC"}
 START_WORDS = {"START", "UNSTOP", "TAK"}
@@ -42,7 +47,10 @@ _FOLD = str.maketrans("ĄĆĘŁŃÓŚŹŻ", "ACELNOSZZ")
 PART_CHARS = 1600
 # Channels whose replies go out as texts: SMS, and callbacks (confirmations, a clerk's note).
 TEXTED_CHANNELS = ("sms", "callback")
-STATUSES = {"queued", "sending", "sent", "delivered", "undelivered", "failed", "read"}
+# Twilio's delivery reports in their order: a later one never gives way to an earlier one
+# (reports can come twice, or out of order).
+STATUS_ORDER = {"queued": 0, "sending": 1, "sent": 2, "delivered": 3, "undelivered": 3,
+                "failed": 3, "read": 4}
 
 
 def _twiml(text: str | None = None) -> Response:
@@ -179,7 +187,8 @@ def status():
     twilio_gateway.require_signature()
     sid, state = request.form.get("MessageSid", ""), request.form.get("MessageStatus", "")
     message = db.session.scalar(select(Message).where(Message.external_id == sid))
-    if message is not None and state in STATUSES:
+    if message is not None and state in STATUS_ORDER and (
+            STATUS_ORDER[state] > STATUS_ORDER.get(message.delivery, -1)):
         message.delivery = state
         record(message.interaction, "delivery_" + state, "system", message_id=message.id,
                error=request.form.get("ErrorCode"))
@@ -211,28 +220,42 @@ def deliver(interaction: Interaction, message: Message) -> None:
 
 @in_app_context
 def send_sms_job(message_id: int) -> None:
-    """Send a stored reply; a Twilio error is retried, and after the last try it is failed."""
+    """Send a stored reply, each part once; a Twilio error or silence is retried, and after
+    the last try (or at once when Twilio refuses it for good) the reply is failed."""
     message = db.session.get(Message, message_id)
-    if message is None or message.delivery in ("sent", "delivered"):
-        return
+    if message is None or message.delivery != "stored":
+        return  # sent (a copy of the job), or failed and waiting for the clerk to resend
     phone = message.interaction.resident_handle
+    sending = outgoing.for_reply(message)
+    if not outgoing.take(sending, outgoing.job_owner()):
+        return  # another job is sending it now
     if db.session.get(OptOut, phone) is not None:
+        outgoing.done(sending)
         _mark(message, "opted_out", "delivery_blocked_opt_out")
         return
     callback = twilio_gateway.public_url("/channels/sms/status")
     try:
-        sids = [twilio_gateway.send_sms(phone, part, callback) for part in split_text(message.body)]
+        sids = outgoing.send_parts(sending, split_text(message.body), callback,
+                                   known=outgoing.known_sids(phone))
     except TwilioRestException as error:
-        job = get_current_job()
-        if job is not None and job.retries_left:
+        if _will_retry(error):
+            outgoing.hold_for_retry(sending)
             record(message.interaction, "delivery_retry", "system", message_id=message.id,
                    error=error.code, status=error.status)
             db.session.commit()
             raise
+        outgoing.done(sending)
         _mark(message, "failed", "delivery_failed", error=error.code, status=error.status)
         return
+    outgoing.done(sending)
     message.external_id = sids[-1]
     _mark(message, "sent", "sms_sent", parts=len(sids))
+
+
+def _will_retry(error: TwilioRestException) -> bool:
+    """Raise it for RQ to retry: the job has tries left and the error can pass."""
+    job = get_current_job()
+    return bool(job is not None and job.retries_left and not twilio_gateway.is_final(error))
 
 
 def _mark(message: Message, delivery: str, event: str, **data: object) -> None:
@@ -244,21 +267,42 @@ def _mark(message: Message, delivery: str, event: str, **data: object) -> None:
 
 def queue_text(to: str, subject: str, body: str) -> None:
     """hub.notify's SMS sender: a text outside any conversation (e.g. a booking code)."""
-    submit(send_text_job, to, body)
+    submit(send_stored_text_job, outgoing.store_text(to, body).id)
 
 
 @in_app_context
 def send_text_job(to: str, body: str) -> None:
-    """Send a standalone text; a Twilio error raises, so the job is retried."""
-    if db.session.get(OptOut, to) is not None:
-        return  # the number sent STOP
+    """A job queued before texts were stored first (kept so those still run)."""
+    send_stored_text_job(outgoing.store_text(to, body).id)
+
+
+@in_app_context
+def send_stored_text_job(sending_id: int) -> None:
+    """Send a stored standalone text, each part once; retried like a reply. One that fails
+    for good is logged (without the number or the text) and dropped."""
+    sending = db.session.get(TextSending, sending_id)
+    if sending is None or not outgoing.take(sending, outgoing.job_owner()):
+        return  # sent already, or another job is sending it now
+    if db.session.get(OptOut, sending.to) is not None:
+        outgoing.done(sending)  # the number sent STOP
+        return
     callback = twilio_gateway.public_url("/channels/sms/status")
-    for part in split_text(body):
-        twilio_gateway.send_sms(to, part, callback)
+    try:
+        outgoing.send_parts(sending, split_text(sending.body or ""), callback)
+    except TwilioRestException as error:
+        if _will_retry(error):
+            outgoing.hold_for_retry(sending)
+            raise
+        log.warning("standalone text %s not sent: Twilio %s %s", sending.id, error.status,
+                    error.code)
+        record(None, "text_failed", "system", error=error.code, status=error.status)
+        outgoing.done(sending)
+        return
+    outgoing.done(sending)
 
 
 def resend_unsent(_sender: object = None) -> int:
-    """Submit again every reply still unsent: its job was in a Redis that was lost."""
+    """Submit again every text still unsent: its job was in a Redis that was lost."""
     unsent = db.session.scalars(
         select(Message.id).join(Interaction, Message.interaction_id == Interaction.id)
         .where(Interaction.channel.in_(TEXTED_CHANNELS), Message.kind == "out",
@@ -266,7 +310,16 @@ def resend_unsent(_sender: object = None) -> int:
     ).all()
     for message_id in unsent:
         submit(send_sms_job, message_id)
-    return len(unsent)
+    texts = outgoing.unsent_texts()
+    for sending_id in texts:
+        submit(send_stored_text_job, sending_id)
+    return len(unsent) + len(texts)
+
+
+def resume_stalled() -> int:
+    """The sweep's step: texts whose worker died mid-way are submitted again."""
+    return outgoing.resume_stalled(lambda i: submit(send_sms_job, i),
+                                   lambda i: submit(send_stored_text_job, i))
 
 
 def init_app(app: Flask) -> None:
@@ -276,3 +329,4 @@ def init_app(app: Flask) -> None:
         register_sender(channel, deliver)
     register_notifier("sms", queue_text)
     signals.queues_rebuilt.connect(resend_unsent, weak=False)
+    register_step("sms_resumed", resume_stalled)

@@ -10,6 +10,7 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from hub import outages
 from hub.config import ROOT, Config
 from hub.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
 from queueing.connection import connect, embedded_url
@@ -34,6 +35,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.config["REDIS_URL"] = redis_url
     app.config.setdefault("RATELIMIT_STORAGE_URI", redis_url)
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    # Redis down: count per process rather than refuse every form (the record is the database).
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    _sqlite_busy_timeout(app)
 
     _init_extensions(app, redis_url)
     _register_blueprints(app)
@@ -41,7 +45,19 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from hub import cli
 
     cli.init_app(app)
+    outages.init_app(app)
     return app
+
+
+def _sqlite_busy_timeout(app: Flask) -> None:
+    """A write waits this long for another writer's lock, then fails with a clear 503:
+    shorter than a browser's 10 s wait for an answer."""
+    if not str(app.config["SQLALCHEMY_DATABASE_URI"]).startswith("sqlite"):
+        return
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    connect_args = {"timeout": app.config["SQLITE_BUSY_TIMEOUT_MS"] / 1000,
+                    **options.get("connect_args", {})}
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**options, "connect_args": connect_args}
 
 
 def _init_extensions(app: Flask, redis_url: str) -> None:
@@ -72,9 +88,12 @@ def _init_extensions(app: Flask, redis_url: str) -> None:
     login_manager.login_view = "accounts.login"
     login_manager.user_loader(lambda user_id: db.session.get(User, int(user_id)))
 
+    from hub.fanout import ResyncingRedisManager
+
     socketio.init_app(
         app,
-        message_queue=redis_url if app.config["SOCKETIO_MESSAGE_QUEUE"] else None,
+        client_manager=(ResyncingRedisManager(redis_url, channel="flask-socketio")
+                        if app.config["SOCKETIO_MESSAGE_QUEUE"] else None),
         async_mode=app.config.get("SOCKETIO_ASYNC_MODE", "threading"),
         cors_allowed_origins=[],  # same origin only: the widget runs in a frame of the hub
     )
@@ -95,6 +114,7 @@ def _register_blueprints(app: Flask) -> None:
     from hub.canned.routes import bp as canned
     from hub.console.routes import bp as console
     from hub.health import bp as health
+    from hub.metrics import bp as metrics
     from hub.privacy.routes import bp as privacy
     from hub.reports.routes import bp as reports
     from hub.resident.routes import bp as resident
@@ -106,7 +126,7 @@ def _register_blueprints(app: Flask) -> None:
 
     for blueprint in (resident, callbacks, booking, visit_rating, accounts, console, office,
                       supervisor, log, review, review_lists, scorecards, reports, canned,
-                      booking_admin, admin, privacy, health, api):
+                      booking_admin, admin, privacy, health, metrics, api):
         app.register_blueprint(blueprint)
 
 
@@ -130,10 +150,10 @@ def _register_channels(app: Flask) -> None:
 
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
-    """WAL and a busy timeout let several threads and processes share one SQLite file."""
+    """WAL and a busy timeout (the driver's `timeout`, see _sqlite_busy_timeout) let several
+    threads and processes share one SQLite file."""
     if type(dbapi_connection).__module__.startswith("sqlite3"):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=10000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()

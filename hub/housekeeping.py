@@ -12,6 +12,12 @@ from collections.abc import Callable
 from hub.extensions import db
 
 log = logging.getLogger(__name__)
+# Steps the channels add at start-up (e.g. SMS: sending on texts whose worker died).
+_registered: dict[str, Callable[[], int]] = {}
+
+
+def register_step(name: str, step: Callable[[], int]) -> None:
+    _registered[name] = step
 
 
 def run() -> dict[str, int]:
@@ -23,7 +29,7 @@ def run() -> dict[str, int]:
 
     steps: dict[str, Callable[[], int]] = {
         "sealed": seal_pending, "anonymised": purge_if_due,
-        "sampled": draw_due, "reactive": reactive_due,
+        "sampled": draw_due, "reactive": reactive_due, **_registered,
     }
     return {name: _guarded(name, step) for name, step in steps.items()}
 

@@ -13,6 +13,8 @@ message_added = _signals.signal("message-added")
 interaction_changed = _signals.signal("interaction-changed")
 # sender: the Interaction; kwargs: clerk_id
 offer_made = _signals.signal("offer-made")
+# sender: the Interaction a clerk took; kwargs: waited_seconds (since it was queued)
+interaction_assigned = _signals.signal("interaction-assigned")
 # sender: interaction id; kwargs: clerk_id, reason
 offer_withdrawn = _signals.signal("offer-withdrawn")
 # sender: department code; kwargs: entries = [(interaction_id, position, wait_seconds)]

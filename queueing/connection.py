@@ -9,6 +9,9 @@ import redis
 
 log = logging.getLogger(__name__)
 
+# Errors that mean Redis is unreachable for now (restarting, loading, gone), not a bug.
+OUTAGES = (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError)
+
 # Keeps the embedded server alive for the life of the process.
 _embedded: dict[str, object] = {}
 

@@ -116,18 +116,28 @@ class PostgresCluster:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
+def _prepare(url: str, redis_url: str, demo: bool) -> None:
+    """Migrate a database (and load the demo) once, for tests to start from copies of it."""
+    # REDIS_URL given, or the app would start an embedded Redis on the session's file.
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "REDIS_URL": redis_url,
+                      "SOCKETIO_MESSAGE_QUEUE": False, "SECRET_KEY": "test-secret-key"})
+    with app.app_context():
+        upgrade()
+        if demo:
+            load_demo()
+        db.engine.dispose()
+
+
 @pytest.fixture(scope="session")
-def postgres():
-    """The session's PostgreSQL cluster, with a template database Alembic has migrated."""
+def postgres(redis_url):
+    """The session's PostgreSQL cluster, with template databases: one Alembic has migrated
+    (`template`), and one with the demo loaded too (`demo_template`)."""
     cluster = PostgresCluster()
     try:
-        name = cluster.new_database()
-        app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"{cluster.url}/{name}",
-                          "SOCKETIO_MESSAGE_QUEUE": False, "SECRET_KEY": "test-secret-key"})
-        with app.app_context():
-            upgrade()
-            db.engine.dispose()
-        cluster.template = name
+        cluster.template = cluster.new_database()
+        _prepare(f"{cluster.url}/{cluster.template}", redis_url, demo=False)
+        cluster.demo_template = cluster.new_database(cluster.template)
+        _prepare(f"{cluster.url}/{cluster.demo_template}", redis_url, demo=True)
         yield cluster
     finally:
         cluster.stop()
@@ -139,14 +149,27 @@ def postgres_url(postgres):
     return f"{postgres.url}/{postgres.new_database(postgres.template)}"
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory, redis_url) -> Path:
+    """A migrated SQLite file with the demo loaded: migrating and hashing the demo
+    passwords take a second, copying the file a millisecond."""
+    path = tmp_path_factory.mktemp("template") / "okienko.db"
+    _prepare(f"sqlite:///{path}", redis_url, demo=True)
+    return path
+
+
 @pytest.fixture
 def database_url(request, tmp_path):
-    """SQLite by default; parametrize it indirectly with "postgresql" for a real PostgreSQL:
+    """A test's own database, migrated and with the demo loaded (as every hub starts).
+    SQLite by default; parametrize it indirectly with "postgresql" for a real PostgreSQL:
     @pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True).
     TEST_DATABASE=postgresql runs every test on PostgreSQL (live hubs stay on SQLite)."""
     if getattr(request, "param", os.environ.get("TEST_DATABASE", "sqlite")) == "postgresql":
-        return request.getfixturevalue("postgres_url")
-    return f"sqlite:///{tmp_path / 'okienko.db'}"
+        postgres = request.getfixturevalue("postgres")
+        return f"{postgres.url}/{postgres.new_database(postgres.demo_template)}"
+    path = tmp_path / "okienko.db"
+    shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+    return f"sqlite:///{path}"
 
 
 @pytest.fixture

@@ -203,15 +203,31 @@ def _paths() -> dict:
             requestBody={"required": True, "content": {"application/json": {"schema": {
                 "type": "object", "required": ["code"],
                 "properties": {"code": {"type": "string", "pattern": "^[0-9]{6}$"}}}}}})},
-        "/bookings/{token}/cancel": {"post": _operation(
-            "Cancel a booking (a repeat answers the same)",
-            {"200": _json(_ref("Booking"), "Cancelled.")},
-            WRITE, operationId="cancelBooking", parameters=[TOKEN], requestBody=EMPTY_BODY)},
+        "/bookings/{token}/cancel": {"post": _cancel()},
         "/openapi.json": {"get": {
             "summary": "This document", "operationId": "openapi",
             "responses": {"200": {"description": "OpenAPI 3.1",
                                   "content": {"application/json": {}}}}}},
     }
+
+
+def _cancel() -> dict:
+    # The body may be empty, but the JSON content type is required all the same: a browser
+    # form cannot send it, so a cross-site form post cannot cancel someone's visit (CSRF).
+    operation = _operation(
+        "Cancel a booking (a repeat answers the same)",
+        {"200": _json(_ref("Booking"), "Cancelled.")},
+        WRITE, operationId="cancelBooking", parameters=[TOKEN], requestBody=EMPTY_BODY,
+        description=(
+            "Send `Content-Type: application/json`, with an empty body or `{}`. A request "
+            "without it (e.g. an HTML form post) is refused with 415 `json_required` and "
+            "cancels nothing: a browser form cannot set this content type, so another site "
+            "cannot cancel a resident's visit behind their back."),
+    )
+    operation["responses"]["415"] = _json(
+        _ref("Error"), "Not sent as application/json (json_required), even with no body: "
+                       "nothing was cancelled.")
+    return operation
 
 
 def document() -> dict:

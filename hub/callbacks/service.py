@@ -295,6 +295,8 @@ def resident_leg_ended(attempt: CallAttempt, dial_status: str, seconds: int) -> 
 
 def call_ended(attempt: CallAttempt, call_status: str, seconds: int, error: str | None = None) -> None:
     """The whole call is over (Twilio's status callback for the clerk's leg)."""
+    if attempt.call_seconds is not None:
+        return  # a retried webhook: the end is already recorded
     attempt.call_seconds = seconds
     if attempt.status in ("queued", "ringing_clerk"):
         # Never got past the clerk's phone: it does not count against the resident.

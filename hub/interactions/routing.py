@@ -7,6 +7,7 @@ to the database and the timeline, and announces it.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 
 from flask import current_app
@@ -23,10 +24,24 @@ from hub.interactions.events import record
 from hub.interactions.models import Interaction
 from hub.interactions.notices import announce, system_message
 from hub.queue import router
+from queueing.connection import OUTAGES as REDIS_OUTAGES
 from queueing.estimate import estimate_wait
-from queueing.router import EXCLUSIVE, ClerkSeat, Offer, Waiting, now_ms
+from queueing.router import BUILT_MARKER, EXCLUSIVE, ClerkSeat, Offer, Waiting, now_ms
 
 log = logging.getLogger(__name__)
+
+# When this process first met an unreachable Redis (epoch ms): the next sweep that reaches it
+# rebuilds the index unless someone rebuilt it since, as writes committed meanwhile (or a
+# restart from an older snapshot) left it stale.
+_lost_redis: list[int] = []
+_lost_lock = threading.Lock()
+
+
+def redis_lost() -> None:
+    """Ask the sweep to rebuild Redis from the record once it answers again."""
+    with _lost_lock:
+        if not _lost_redis:
+            _lost_redis.append(now_ms())
 
 
 def seat(clerk: User, status: str | None = None) -> ClerkSeat:
@@ -54,9 +69,16 @@ def answer_target(channel: str, department: Department) -> int:
 
 
 def enqueue(interaction: Interaction) -> None:
-    """Put a committed, queued interaction in Redis and route its department at once."""
-    router().enqueue(interaction.id, interaction.department.code, interaction.queue_score,
-                     weight(interaction.channel))
+    """Put a committed, queued interaction in Redis and route its department at once.
+
+    With Redis unreachable it stays queued in the record; the rebuild queues it."""
+    try:
+        router().enqueue(interaction.id, interaction.department.code, interaction.queue_score,
+                         weight(interaction.channel))
+    except REDIS_OUTAGES as error:
+        log.warning("interaction %s queued in the record only: %s", interaction.id, error)
+        redis_lost()
+        return
     dispatch(interaction.department.code)
     publish_positions(interaction.department.code)
 
@@ -198,6 +220,7 @@ def _assign(interaction_id: int, clerk: User, how: str, from_states: tuple[str, 
                  name=clerk.display_name)
     message = system_message(interaction, text, how, clerk, waited_seconds=round(waited, 1))
     db.session.commit()
+    signals.interaction_assigned.send(interaction, waited_seconds=waited)
     announce(interaction, message)
     publish_positions(interaction.department.code)
     return interaction
@@ -213,12 +236,19 @@ def set_presence(clerk: User, status: str, by_system: bool = False) -> list[Offe
     """
     if status not in (PRESENCE if by_system else CLERK_CHOSEN_PRESENCE):
         raise InvalidInput("bad_presence")
+    before = seat(clerk)
+    # Redis first: unreachable, nothing has changed; the record failing undoes the seat.
+    held = router().set_clerk(seat(clerk, status))
     previous = clerk.presence
     clerk.presence = status
     if previous != status:
         record(None, "presence", clerk, status=status, previous=previous)
-    db.session.commit()
-    held = router().set_clerk(seat(clerk))
+    try:
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        router().set_clerk(before)
+        raise
     router().clerk_seen(clerk.id)
     if status != "available":
         for interaction_id in held:
@@ -241,8 +271,12 @@ def position_of(interaction: Interaction) -> tuple[int | None, int | None]:
     if interaction.state not in ("queued", "offered"):
         return None, None
     department = interaction.department.code
-    position = router().position(interaction.id, department) or 1
-    return position, _estimator(department)(position)
+    try:
+        position = router().position(interaction.id, department) or 1
+        return position, _estimator(department)(position)
+    except REDIS_OUTAGES:
+        redis_lost()
+        return None, None  # unknown for now; pushed again once Redis is rebuilt
 
 
 def _estimator(department: str) -> Callable[[int], int | None]:
@@ -277,8 +311,12 @@ def sweep() -> dict[str, int]:
     pushes queue positions.
     """
     counts = {"rebuilt": 0, "lapsed": 0, "offline": 0, "offered": 0, "returned": 0}
-    if not router().is_built():
-        counts["rebuilt"] = rebuild_queues()
+    lost_since = _lost_redis[0] if _lost_redis else None
+    if lost_since is not None or not router().is_built():
+        counts["rebuilt"] = rebuild_queues(stale_before=lost_since)
+        with _lost_lock:  # an outage noticed during the rebuild keeps its own request
+            if _lost_redis and _lost_redis[0] == lost_since:
+                _lost_redis.clear()
     from hub.booking.service import expire_holds, send_reminders
     from hub.callbacks.service import release_due
 
@@ -310,10 +348,14 @@ def sweep() -> dict[str, int]:
     return counts
 
 
-def rebuild_queues() -> int:
-    """Restore Redis from the record after it was lost; returns how many are waiting."""
+def rebuild_queues(stale_before: int | None = None) -> int:
+    """Restore Redis from the record after it was lost; returns how many are waiting.
+
+    With `stale_before` (epoch ms) an index built before then is rebuilt too: Redis was
+    unreachable since, so it may lack what was committed meanwhile."""
     with router().redis.lock(router().prefix + "rebuild-lock", timeout=60, blocking_timeout=60):
-        if router().is_built():
+        built_at = router().redis.get(router().prefix + BUILT_MARKER)
+        if built_at is not None and (stale_before is None or int(built_at) >= stale_before):
             return 0
         offered = db.session.scalars(select(Interaction).where(Interaction.state == "offered"))
         for interaction in offered:

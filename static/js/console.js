@@ -267,9 +267,12 @@
     log.scrollTop = log.scrollHeight;
   }
 
-  function openConversation(id) {
+  /* again: a reconnect refreshing the open conversation (messages may have come while the
+     socket was down); the clerk's focus, phone field and forms are left as they were. */
+  function openConversation(id, again) {
     call("open", { interaction_id: id }).then(function (answer) {
       if (!answer.ok) { alertText(answer.error); return; }
+      if (again && String(openId) !== String(id)) return;  // the clerk moved on meanwhile
       openId = id;
       var c = answer.interaction;
       conversations[id] = c;
@@ -280,11 +283,12 @@
       $("workspace-body").hidden = false;
       $("staff-transcript").textContent = "";
       answer.messages.forEach(renderMessage);
-      $("clerk-phone").value = root.dataset.phone || "";
+      if (!again) $("clerk-phone").value = root.dataset.phone || "";
       renderCallPanel(c);
       $("mode-reply").disabled = !c.can_reply;
       if (!c.can_reply) $("mode-note").checked = true;
       renderConversations();
+      if (again) return;
       $("workspace-heading").focus();
       root.dispatchEvent(new CustomEvent("conversation-opened", { detail: c }));
     });
@@ -509,7 +513,11 @@
   socket.on("connect", function () {
     alertText("");
     call("hello").then(function (answer) {
-      if (answer.ok) applySnapshot(answer);
+      if (answer.ok) {
+        applySnapshot(answer);
+        // Still the clerk's: reopen it, so what came while disconnected shows without a click.
+        if (openId && conversations[openId]) openConversation(openId, true);
+      }
       refreshWaiting();
     });
   });

@@ -130,7 +130,7 @@ def test_not_reached_twice_a_day_on_two_days_then_a_text(app, client, runner, st
         assert "Urząd miasta oddzwoni" in texts[0]
         assert "próbował oddzwonić do Ciebie (prób: 4)" in texts[-1] and len(texts) == 2
         kinds = [e.kind for e in db.session.query(InteractionEvent)
-                 .filter_by(interaction_id=interaction_id)]
+                 .filter_by(interaction_id=interaction_id).order_by(InteractionEvent.id)]
     assert kinds.count("call_not_reached") == 4
     assert kinds.count("callback_rescheduled") == 3
     assert kinds.index("callback_given_up") < kinds.index("callback_final_text")

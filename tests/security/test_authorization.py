@@ -23,6 +23,8 @@ PUBLIC = {
     "accounts.login": "the login form itself",
     "health.healthz": "liveness probe for the load balancer, says nothing but ok",
     "health.readyz": "readiness probe (DB and Redis reachable), no data",
+    "metrics.scrape": "for the monitoring system: METRICS_TOKEN, else loopback only; "
+                      "aggregate figures, no personal data (tests/test_metrics.py)",
     # Resident pages: residents have no account.
     "resident.home": "resident start page", "resident.city": "resident city page",
     "resident.chat": "the chat widget; the conversation is opened by a signed token",

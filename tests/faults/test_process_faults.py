@@ -1,0 +1,233 @@
+"""A web process dies behind nginx: its resident and clerk reconnect to the other process and
+carry on the same conversation, and nothing acknowledged is lost.
+
+Production's shape on loopback: two web processes started with the Procfile's `web` line
+(gunicorn, one gevent worker) share one SQLite file and one Redis; the example
+`deploy/nginx.conf`, rendered with their ports, is the only address the clients know.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.conftest import ANNA, ROOT, free_port
+from tests.faults.conftest import TIMEOUT, Clerk, Resident, live_database
+
+NGINX = "/usr/sbin/nginx"
+# The example's addresses in deploy/nginx.conf, replaced by the test's own.
+EXAMPLE_UPSTREAMS = ("127.0.0.1:5001", "127.0.0.1:5002")
+EXAMPLE_LISTEN = "listen 127.0.0.1:8080;"
+
+
+def wait_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
+    """Until url/healthz answers 200 (nothing to wait on but the port opening)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert process.poll() is None, log.read_text()[-3000:]
+        try:
+            if requests.get(url + "/healthz", timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            time.sleep(0.1)
+    raise AssertionError(f"{url} did not answer: " + log.read_text()[-3000:])
+
+
+class WebProcess:
+    """The Procfile's `web` line (gunicorn, one gevent worker) on a loopback port."""
+
+    def __init__(self, env: dict[str, str], directory: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = env
+        line = next(raw for raw in (ROOT / "Procfile").read_text().splitlines()
+                    if raw.startswith("web:"))
+        words = shlex.split(line.removeprefix("web:").replace("${PORT:-5000}", str(self.port)))
+        procfile_env = {}
+        while "=" in words[0]:
+            key, value = words.pop(0).split("=", 1)
+            procfile_env[key] = value
+        argv = [str(Path(sys.executable).parent / words[0]),
+                *(w.replace("0.0.0.0:", "127.0.0.1:") for w in words[1:])]
+        self.log = directory / f"web-{self.port}.log"
+        with open(self.log, "w") as out:
+            # Its own process group: killing it takes the gunicorn master and its worker.
+            self.process = subprocess.Popen(argv, cwd=ROOT, env={**env, **procfile_env},
+                                            stdout=out, stderr=subprocess.STDOUT,
+                                            start_new_session=True)
+
+    def kill(self) -> None:
+        """As a crashed machine: no shutdown, every socket cut."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(TIMEOUT)
+
+    def stop(self) -> None:
+        if self.process.poll() is not None:
+            return
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+
+class Nginx:
+    """deploy/nginx.conf rendered with the test's ports, run in the foreground."""
+
+    def __init__(self, prefix: Path, upstreams: list[int]) -> None:
+        self.prefix = prefix
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        for folder in ("logs", "tmp"):
+            (prefix / folder).mkdir(parents=True, exist_ok=True)
+        config = prefix / "nginx.conf"
+        config.write_text(self.render(upstreams))
+        self.access_log = prefix / "logs" / "access.log"
+        self.error_log = prefix / "logs" / "error.log"
+        self.process = subprocess.Popen(
+            [NGINX, "-p", f"{prefix}/", "-c", str(config),
+             "-g", f"daemon off; pid {prefix}/nginx.pid;"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        wait_healthy(self.url, self.process, self.error_log)
+
+    def render(self, upstreams: list[int]) -> str:
+        text = (ROOT / "deploy" / "nginx.conf").read_text()
+        for example, port in zip(EXAMPLE_UPSTREAMS, upstreams, strict=True):
+            assert example in text, f"{example} is no longer in deploy/nginx.conf"
+            text = text.replace(example, f"127.0.0.1:{port}")
+        assert EXAMPLE_LISTEN in text and "access_log off;" in text
+        text = text.replace(EXAMPLE_LISTEN, f"listen 127.0.0.1:{self.port};")
+        # Which process served a request: the upstream address, in the test's access log.
+        return text.replace("access_log off;", "log_format upstream '$request_uri $upstream_addr';"
+                                               "\n    access_log logs/access.log upstream;")
+
+    def upstream_port(self) -> int:
+        """The port of the web process nginx sends this machine's requests to now."""
+        probe = f"/healthz?probe={uuid.uuid4().hex}"
+        assert requests.get(self.url + probe, timeout=TIMEOUT).status_code == 200
+        deadline = time.monotonic() + TIMEOUT
+        while time.monotonic() < deadline:  # the line is written just after the answer
+            for line in self.access_log.read_text().splitlines():
+                uri, _, addresses = line.partition(" ")
+                if uri == probe:  # "a:1, b:2" when the first refused: the last one answered
+                    return int(addresses.split(",")[-1].strip().rsplit(":", 1)[1])
+            time.sleep(0.05)
+        raise AssertionError(f"{probe} is not in nginx's access log")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGQUIT)  # graceful: lets the workers go
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(TIMEOUT)
+        self.process.stderr.close()
+
+
+@pytest.fixture
+def behind_nginx(tmp_path, redis_url, sqlite_template):
+    """Two web processes (SQLite file and Redis shared) behind the example nginx."""
+    if not Path(NGINX).exists():
+        message = f"nginx is not installed ({NGINX}; make nginx installs Debian's)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    database = tmp_path / "live.db"
+    shutil.copyfile(sqlite_template, database)  # migrated, demo loaded: the release step
+    env = {**os.environ, "OKIENKO_INSTANCE": str(tmp_path),
+           "DATABASE_URL": f"sqlite:///{database}", "REDIS_URL": redis_url,
+           "REDIS_PREFIX": f"web{uuid.uuid4().hex[:8]}:", "SECRET_KEY": "live-secret",
+           "RATELIMIT_ENABLED": "0"}
+    web = [WebProcess(env, tmp_path) for _ in range(2)]
+    nginx = None
+    try:
+        for process in web:
+            wait_healthy(process.url, process.process, process.log)
+        nginx = Nginx(tmp_path / "nginx", [process.port for process in web])
+        yield nginx, web
+    finally:
+        if nginx is not None:
+            nginx.stop()
+        for process in web:
+            process.stop()
+
+
+def stored(process: WebProcess, interaction_id: int) -> list[str]:
+    """The conversation's messages as the database holds them, in order."""
+    with live_database(process) as connection:
+        return [body for (body,) in connection.execute(
+            "SELECT body FROM messages WHERE interaction_id = ? AND kind IN ('in', 'out') "
+            "ORDER BY id", (interaction_id,))]
+
+
+def test_a_dead_web_process_loses_no_conversation(behind_nginx, closing):
+    """A web process is killed mid-chat: do its resident and clerk reconnect through nginx
+    to the other process, see what was sent meanwhile, and go on with every message stored
+    exactly once?"""
+    nginx, web = behind_nginx
+    anna = closing(Clerk(nginx.url, ANNA))
+    assert anna.call("presence", {"status": "available"})["ok"]
+    resident = closing(Resident(nginx.url))
+    assert resident.start(name="Jan")["ok"]
+    anna.wait_until(lambda: any(o["id"] == resident.interaction_id for o in anna.offers),
+                    what="Anna's offer")
+    assert anna.call("accept", {"interaction_id": resident.interaction_id})["ok"]
+    converse(resident, anna, "before")
+
+    serving = next(p for p in web if p.port == nginx.upstream_port())
+    other = next(p for p in web if p is not serving)
+    # The resident's page is away a while (a phone in a tunnel): it reconnects when told to.
+    resident.sio.reconnection = False
+    resident.sio.on("disconnect", lambda *_: resident.notify(), namespace="/chat")
+    hello_before = anna.snapshot
+    # Acknowledged the instant before the kill: stored, whatever was fanned out.
+    assert resident.send("resident right before the kill")["ok"]
+    serving.kill()
+
+    resident.wait_until(lambda: not resident.sio.connected, what="the resident's page to drop")
+    anna.wait_until(lambda: anna.snapshot is not hello_before,
+                    what="the console to reconnect and say hello")
+    assert nginx.upstream_port() == other.port
+    assert resident.interaction_id in [c["id"] for c in anna.snapshot["conversations"]]
+    anna.wait_until(lambda: anna.sees("resident right before the kill"),
+                    what="the console to show the message sent before the kill")
+    away = anna.call("reply", {"interaction_id": resident.interaction_id,
+                               "body": "clerk while the resident was away"})
+    assert away["ok"], away
+    assert not resident.sees("clerk while the resident was away")
+
+    # The page comes back through nginx and resumes with its token after its last message.
+    resident.sio.reconnection = True
+    resident.sio.connect(nginx.url + "?lang=en", namespaces=["/chat"],
+                         transports=["websocket"], wait_timeout=TIMEOUT)
+    resident.wait_until(lambda: resident.sees("clerk while the resident was away"),
+                        what="the resident to catch up")
+    assert resident.status["state"] == "assigned" and resident.status["clerk"]
+    converse(resident, anna, "after")
+
+    assert anna.connects == 2 and resident.connects == 2
+    assert stored(other, resident.interaction_id) == [
+        "resident before", "clerk before", "resident right before the kill",
+        "clerk while the resident was away", "resident after", "clerk after"]
+
+
+def converse(resident: Resident, clerk: Clerk, label: str) -> None:
+    """One message each way, each seen live by the other side."""
+    assert resident.send(f"resident {label}")["ok"]
+    clerk.wait_until(lambda: clerk.sees(f"resident {label}"), what=f"resident {label}")
+    reply = clerk.call("reply", {"interaction_id": resident.interaction_id,
+                                 "body": f"clerk {label}"})
+    assert reply["ok"], reply
+    resident.wait_until(lambda: resident.sees(f"clerk {label}"), what=f"clerk {label}")
