@@ -46,7 +46,19 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     cli.init_app(app)
     outages.init_app(app)
+    _trust_proxies(app)
     return app
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Behind PROXY_COUNT load balancers, take the client's address from X-Forwarded-For:
+    otherwise every resident would share the balancer's address and its rate limits.
+    Wrapped last, around Socket.IO's middleware too, so sockets see the same address."""
+    count = app.config["PROXY_COUNT"]
+    if count:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
 
 
 def _sqlite_busy_timeout(app: Flask) -> None:
@@ -155,5 +167,10 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     if type(dbapi_connection).__module__.startswith("sqlite3"):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
+        # With WAL, NORMAL keeps every commit through a crash of the process and syncs at
+        # checkpoints; FULL's fsync per commit (~2.5 ms here) blocks a whole gevent worker
+        # and caps a hub near 400 commits a second (docs/performance.md, "Chat"). Only a
+        # power cut or an OS crash may undo the last moments' commits.
+        cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()

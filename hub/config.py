@@ -155,7 +155,12 @@ class Config:
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
         self.WTF_CSRF_TIME_LIMIT = None
-        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        # hide_parameters: a database error's text would otherwise carry a message body, a
+        # name or a phone number into the logs.
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}
         self.LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
         # /metrics needs `Authorization: Bearer <this>`; empty: answered only on loopback.
         self.METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+        # Load balancers in front that set X-Forwarded-For/-Proto/-Host (nginx: 1). Only
+        # behind them: a client reaching the hub directly could claim any address.
+        self.PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0"))

@@ -58,6 +58,25 @@ def test_login_is_rate_limited(settings):
     assert codes[-1] == 429
 
 
+def test_behind_a_load_balancer_each_resident_has_their_own_limit(settings):
+    """With PROXY_COUNT=1 the limit follows X-Forwarded-For, not the balancer's address;
+    without it a forged header changes nothing."""
+    def codes(app, addresses):
+        http = app.test_client()
+        return [http.post("/login", data={"email": ANNA, "password": "x"},
+                          headers={"X-Forwarded-For": address}).status_code
+                for address in addresses]
+
+    limits = dict(RATELIMIT_ENABLED=True, RATELIMIT_LOGIN="2 per minute",
+                  RATELIMIT_KEY_PREFIX=settings["REDIS_PREFIX"])
+    behind = make_app(settings, PROXY_COUNT=1, **limits)
+    assert codes(behind, ["203.0.113.5"] * 3)[-1] == 429
+    assert codes(behind, ["198.51.100.7"]) != [429]        # someone else is not limited
+    direct = make_app({**settings, "REDIS_PREFIX": settings["REDIS_PREFIX"] + "d:"}, **{
+        **limits, "RATELIMIT_KEY_PREFIX": settings["REDIS_PREFIX"] + "d:"})
+    assert codes(direct, ["203.0.113.9", "203.0.113.10", "203.0.113.11"])[-1] == 429
+
+
 def test_security_headers(client):
     headers = client.get("/console").headers
     assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]

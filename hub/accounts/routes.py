@@ -40,9 +40,9 @@ def login():
             select(User).where(func.lower(User.email) == form.email.data.strip().lower())
         )
         if user is not None and user.active and user.check_password(form.password.data):
-            login_user(user)
             record(None, "signed_in", user)
             db.session.commit()
+            login_user(user)  # after the commit: a refused sign-in leaves nobody signed in
             target = request.args.get("next", "")
             # Only local paths: never an open redirect.
             if not target.startswith("/") or target.startswith("//") or urlsplit(target).netloc:

@@ -21,7 +21,7 @@ from hub.clock import epoch_ms, utcnow
 from hub.errors import InvalidInput
 from hub.extensions import db
 from hub.interactions.events import record
-from hub.interactions.models import Interaction
+from hub.interactions.models import Interaction, Message
 from hub.interactions.notices import announce, system_message
 from hub.queue import router
 from queueing.connection import OUTAGES as REDIS_OUTAGES
@@ -174,10 +174,15 @@ def _count_lapse(clerk_id: int) -> None:
 
 def accept(interaction_id: int, clerk: User) -> Interaction:
     """The offered clerk takes the conversation; anyone else is refused."""
+    interaction = db.session.get(Interaction, interaction_id)
+    if interaction is None:
+        raise InvalidInput("offer_gone")
+    place = _place(interaction)  # read now: the record may fail once Redis has moved
     if not router().accept(interaction_id, clerk.id):
         raise InvalidInput("offer_gone")
     router().reset_lapses(clerk.id)
-    return _assign(interaction_id, clerk, "accepted", ("offered", "queued"))
+    return _assign(interaction_id, clerk, "accepted", ("offered", "queued"),
+                   undo=lambda: _give_back(place, clerk, offer=True))
 
 
 def claim(interaction_id: int, clerk: User) -> Interaction:
@@ -194,14 +199,49 @@ def claim(interaction_id: int, clerk: User) -> Interaction:
             if router().busy_units(clerk.id) >= clerk.capacity:
                 raise InvalidInput("at_capacity")
         raise InvalidInput("offer_gone")
-    return _assign(interaction_id, clerk, "claimed", ("queued",))
+    place = _place(interaction)
+    return _assign(interaction_id, clerk, "claimed", ("queued",),
+                   undo=lambda: _give_back(place, clerk, offer=False))
 
 
 def pull_allowed(clerk: User) -> bool:
     return current_app.config["ALLOW_PULL"] and clerk.role in current_app.config["PULL_ROLES"]
 
 
-def _assign(interaction_id: int, clerk: User, how: str, from_states: tuple[str, ...]) -> Interaction:
+def _place(interaction: Interaction) -> Waiting:
+    return Waiting(interaction.id, interaction.department.code, interaction.queue_score,
+                   weight(interaction.channel))
+
+
+def _give_back(place: Waiting, clerk: User, offer: bool) -> None:
+    """Undo what Redis granted when the record then refused it (the database locked or
+    down): back in its place in the queue and, after an accept, offered to the clerk again,
+    so that trying again works and nobody is stranded between the two."""
+    router().release(place.interaction_id, clerk.id)
+    router().enqueue(place.interaction_id, place.department, place.score, place.weight)
+    if offer:
+        router().offer_to(place.interaction_id, clerk.id, place.department, place.score)
+
+
+def _assign(interaction_id: int, clerk: User, how: str, from_states: tuple[str, ...],
+            undo: Callable[[], None]) -> Interaction:
+    try:
+        interaction, message, waited = _record_assignment(interaction_id, clerk, how,
+                                                          from_states)
+    except InvalidInput:
+        raise
+    except Exception:
+        db.session.rollback()
+        undo()  # Redis granted it, the record refused (database locked or down)
+        raise
+    signals.interaction_assigned.send(interaction, waited_seconds=waited)
+    announce(interaction, message)
+    publish_positions(interaction.department.code)
+    return interaction
+
+
+def _record_assignment(interaction_id: int, clerk: User, how: str,
+                       from_states: tuple[str, ...]) -> tuple[Interaction, Message, float]:
     now = utcnow()
     result = db.session.execute(
         update(Interaction)
@@ -220,10 +260,7 @@ def _assign(interaction_id: int, clerk: User, how: str, from_states: tuple[str, 
                  name=clerk.display_name)
     message = system_message(interaction, text, how, clerk, waited_seconds=round(waited, 1))
     db.session.commit()
-    signals.interaction_assigned.send(interaction, waited_seconds=waited)
-    announce(interaction, message)
-    publish_positions(interaction.department.code)
-    return interaction
+    return interaction, message, waited
 
 
 CLERK_CHOSEN_PRESENCE = ("available", "break", "after_call_work", "offline")

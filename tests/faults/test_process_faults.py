@@ -94,12 +94,13 @@ class Nginx:
         config = prefix / "nginx.conf"
         config.write_text(self.render(upstreams))
         self.access_log = prefix / "logs" / "access.log"
-        self.error_log = prefix / "logs" / "error.log"
-        self.process = subprocess.Popen(
-            [NGINX, "-p", f"{prefix}/", "-c", str(config),
-             "-g", f"daemon off; pid {prefix}/nginx.pid;"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        wait_healthy(self.url, self.process, self.error_log)
+        output = prefix / "logs" / "output.log"  # what nginx says before its error_log opens
+        with open(output, "w") as out:
+            self.process = subprocess.Popen(
+                [NGINX, "-p", f"{prefix}/", "-c", str(config),
+                 "-g", f"daemon off; pid {prefix}/nginx.pid;"],
+                stdout=out, stderr=subprocess.STDOUT)
+        wait_healthy(self.url, self.process, output)
 
     def render(self, upstreams: list[int]) -> str:
         text = (ROOT / "deploy" / "nginx.conf").read_text()
@@ -133,7 +134,6 @@ class Nginx:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(TIMEOUT)
-        self.process.stderr.close()
 
 
 @pytest.fixture
