@@ -218,13 +218,40 @@
 
   /* -- sending ---------------------------------------------------------------------------- */
 
+  /* The hub briefly unavailable (its database locked or down): the message stays in the
+     outbox and is sent again after these pauses, then on the next reconnect, reload or
+     message. The client id makes a resend that did arrive count once. */
+  var RETRY_DELAYS_MS = [2000, 5000, 10000, 20000, 30000];
+  var retries = {};        // client id → resends already scheduled after "unavailable"
+  var inFlight = {};       // client ids being sent now (a retry and a reconnect may meet)
+
   function flushOutbox() {
+    retries = {};
     (state.outbox || []).forEach(function (m) { deliver(m); });
   }
 
+  function inOutbox(m) {
+    return (state.outbox || []).some(function (o) { return o.client_id === m.client_id; });
+  }
+
+  function retryLater(m) {
+    var item = transcript.querySelector('[data-client-id="' + CSS.escape(m.client_id) + '"]');
+    var meta = item && item.querySelector(".meta");
+    if (meta) meta.textContent = T.will_retry;
+    var attempt = retries[m.client_id] || 0;
+    if (attempt >= RETRY_DELAYS_MS.length) return;
+    retries[m.client_id] = attempt + 1;
+    setTimeout(function () { if (inOutbox(m)) deliver(m); }, RETRY_DELAYS_MS[attempt]);
+  }
+
   function deliver(m) {
+    if (inFlight[m.client_id]) return;
+    inFlight[m.client_id] = true;
     call("message", { token: state.token, client_id: m.client_id, body: m.body }).then(function (answer) {
+      delete inFlight[m.client_id];
       if (answer.offline) return;                      // stays in the outbox until reconnect
+      if (!answer.ok && answer.code === "unavailable") { retryLater(m); return; }
+      delete retries[m.client_id];
       state.outbox = (state.outbox || []).filter(function (o) { return o.client_id !== m.client_id; });
       save();
       if (answer.ok) { render(answer.message); return; }
@@ -245,7 +272,7 @@
     messageBox.value = "";
     lastTypingSent = 0;     // the clerk's indicator clears on this message: the next key re-announces
     updateCount();
-    deliver(m);
+    flushOutbox();          // this message, and any an outage held back, in the order typed
   }
 
   $("message-form").addEventListener("submit", function (event) { event.preventDefault(); send(); });

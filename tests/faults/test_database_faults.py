@@ -8,6 +8,8 @@ timeout (300 ms here); PostgreSQL is stopped and started again.
 
 from __future__ import annotations
 
+import json
+import re
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -17,6 +19,7 @@ from datetime import datetime
 import pytest
 import requests
 from flask_babel import force_locale
+from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from channels.models import OutboxEntry
@@ -26,10 +29,18 @@ from hub.extensions import db
 from hub.interactions.models import Interaction, InteractionEvent, Message
 from hub.outages import MESSAGE
 from hub.queue import router
+from tests.browser import conftest as browser_side
 from tests.conftest import ANNA, PASSWORD, _prepare, emit, received
 from tests.faults.conftest import TIMEOUT, Clerk, Resident, RestartablePostgres
 
+# The real-browser fixtures (Chromium through Playwright), for the chat page's outbox.
+playwright_instance = browser_side.playwright_instance
+browser = browser_side.browser
+contexts = browser_side.contexts
+
 BUSY_MS = 300
+# Another connection's lock is SQLite's fault, even when TEST_DATABASE=postgresql.
+ON_SQLITE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 # A refusal comes after the busy timeout (and perhaps a retry or two of it), never a hang.
 REFUSED_WITHIN = 5.0
 
@@ -109,6 +120,7 @@ def refused(answer: dict, app, lang: str) -> None:
 # -- SQLite locked, in process -------------------------------------------------------------
 
 
+@ON_SQLITE
 def test_a_resident_is_told_to_retry_and_nothing_is_stored_until_the_lock_goes(
         app, resident, database_url):
     """Is a resident's chat start or message refused clearly while the database is locked,
@@ -141,6 +153,7 @@ def test_a_resident_is_told_to_retry_and_nothing_is_stored_until_the_lock_goes(
                 {"department": "registry", "name": "Ewa", "consent": True})["ok"]
 
 
+@ON_SQLITE
 def test_a_clerk_accept_and_reply_are_refused_and_the_offer_stays_theirs(
         app, resident, staff, database_url):
     """Does a refused accept leave the offer with the clerk (in Redis and in the record), and
@@ -177,6 +190,7 @@ def test_a_clerk_accept_and_reply_are_refused_and_the_offer_stays_theirs(
     assert [m["body"] for m in received(sio, "/chat", "message")] == ["Dzień dobry"]
 
 
+@ON_SQLITE
 @pytest.mark.parametrize("lang", ["pl", "en"])
 def test_a_booking_through_the_api_is_refused_with_503_and_no_slot_is_taken(
         app, client, database_url, lang, mid_january):
@@ -204,6 +218,7 @@ def test_a_booking_through_the_api_is_refused_with_503_and_no_slot_is_taken(
                                                          before["OutboxEntry"] + 1)
 
 
+@ON_SQLITE
 def test_the_booking_form_shows_a_polite_page_and_holds_nothing(
         app, client, database_url, mid_january):
     """Does the resident's booking form answer with the 'briefly unavailable' page in Polish,
@@ -225,6 +240,7 @@ def test_the_booking_form_shows_a_polite_page_and_holds_nothing(
     assert held.status_code == 303 and "/visit/code/" in held.location
 
 
+@ON_SQLITE
 def test_staff_sign_in_is_refused_and_leaves_nobody_signed_in(app, client, database_url):
     """Is a sign-in during the lock refused in English, without a session or an audit
     entry, and does the same sign-in work after?"""
@@ -242,6 +258,7 @@ def test_staff_sign_in_is_refused_and_leaves_nobody_signed_in(app, client, datab
     assert client.get("/console").status_code == 200
 
 
+@ON_SQLITE
 def test_readiness_while_locked_and_reads_still_answer(client, database_url):
     """What do the probes say while another connection holds the write lock? SQLite in WAL
     mode still answers reads, so the hub stays ready and pages that only read still work."""
@@ -284,6 +301,35 @@ def test_a_live_hub_refuses_within_bounds_and_stays_responsive(live_hubs, closin
     assert again["ok"], again
     anna.wait_until(lambda: anna.sees("Still there?"), what="the resent message")
     assert [m["body"] for m in anna.messages.values()].count("Still there?") == 1
+
+
+def test_the_chat_page_keeps_a_refused_message_and_sends_it_once_the_lock_goes(
+        live_hubs, contexts, closing):
+    """Does the resident's page keep what they typed when the hub answers 'unavailable',
+    say it is not sent yet, and send it by itself (once) when the database is back?"""
+    (hub,) = live_hubs(1, SQLITE_BUSY_TIMEOUT_MS=str(BUSY_MS))
+    anna = closing(Clerk(hub.url, ANNA))
+    assert anna.call("presence", {"status": "available"})["ok"]
+    page = contexts.new_page(hub.url)
+    page.goto("/chat")
+    browser_side.start_chat(page)
+    anna.wait_until(lambda: anna.offers, what="Anna's offer")
+    assert anna.call("accept", {"interaction_id": anna.offers[0]["id"]})["ok"]
+    will_retry = json.loads(page.locator("#chat-i18n").text_content())["will_retry"]
+    text = "Czy ktoś tam jest?"
+    mine = page.locator("#transcript .msg-in", has_text=text)
+
+    with locked(hub.env["DATABASE_URL"]):
+        page.fill("#message", text)
+        page.press("#message", "Enter")
+        expect(mine.locator(".meta")).to_have_text(will_retry)
+        assert not anna.sees(text)
+
+    expect(mine).not_to_have_class(re.compile(r"\bpending\b"))  # the first retry: 2 s
+    expect(mine).to_have_count(1)
+    anna.wait_until(lambda: anna.sees(text), what="the retried message")
+    assert [m["body"] for m in anna.messages.values()].count(text) == 1
+    expect(page.locator("#chat-alert")).to_be_empty()
 
 
 # -- PostgreSQL stopped and started again ---------------------------------------------------
