@@ -103,12 +103,7 @@ def session(browser, url: str, size: str, viewport: dict, out: Path) -> None:
     page.context.close()
 
     # A conversation between a resident and Anna.
-    clerk = new_page(browser, url, viewport)
-    clerk.goto("/login")
-    clerk.fill("#email", "anna@okienko.local")
-    clerk.fill("#password", PASSWORD)
-    clerk.locator("main form button[type=submit]").click()
-    clerk.wait_for_url("**/console**")
+    clerk = staff_page(browser, url, viewport, "anna@okienko.local", "/console")
     expect(clerk.locator("#load")).not_to_be_empty()
     clerk.check("#presence-available")
     expect(clerk.locator("#presence-available")).to_be_checked()
@@ -266,9 +261,11 @@ def booking(browser, url: str, size: str, viewport: dict, out: Path) -> None:
     page.context.close()
 
 
-def staff_page(browser, url: str, viewport: dict, email: str, landing: str):
+def staff_page(browser, url: str, viewport: dict, email: str, landing: str,
+               next_page: str | None = None):
+    """A page signed in through the login form, once it has landed on `landing`."""
     page = new_page(browser, url, viewport)
-    page.goto("/login")
+    page.goto("/login" + (f"?next={next_page}" if next_page else ""))
     page.fill("#email", email)
     page.fill("#password", PASSWORD)
     page.locator("main form button[type=submit]").click()
@@ -333,12 +330,7 @@ CALLS_HUB = {"CALLBACK_HOURS": "mo-su 0:00-24:00", "CALLBACK_WINDOW_HOURS": "24"
 def calls(browser, url: str, size: str, viewport: dict, out: Path) -> None:
     """Anna's "Call now" for a callback, the resident's test phone ringing, then missed."""
     number = "601 234 591" if size == "desktop" else "601 234 592"
-    clerk = new_page(browser, url, viewport)
-    clerk.goto("/login")
-    clerk.fill("#email", "anna@okienko.local")
-    clerk.fill("#password", PASSWORD)
-    clerk.locator("main form button[type=submit]").click()
-    clerk.wait_for_url("**/console**")
+    clerk = staff_page(browser, url, viewport, "anna@okienko.local", "/console")
     expect(clerk.locator("#load")).not_to_be_empty()
     clerk.check("#presence-available")
     expect(clerk.locator("#presence-available")).to_be_checked()
@@ -408,12 +400,8 @@ def wallboard(browser, url: str, size: str, viewport: dict, out: Path) -> None:
     feedback.fill("#message", "Przycisk wysyłania jest za mały na telefonie.")
     feedback.locator("main form button[type=submit]").click()
     expect(feedback.locator(".flash")).to_be_visible()
-    board = new_page(browser, url, viewport)
-    board.goto("/login?next=/supervisor/live")
-    board.fill("#email", "ewa@okienko.local")
-    board.fill("#password", PASSWORD)
-    board.locator("main form button[type=submit]").click()
-    board.wait_for_url("**/supervisor/live")
+    board = staff_page(browser, url, viewport, "ewa@okienko.local", "/supervisor/live",
+                       next_page="/supervisor/live")
     expect(board.locator("#wallboard")).to_have_attribute("data-live", "1")
     shoot(board, out, "supervisor-wallboard", size)
     for page in (board, *residents):
