@@ -107,7 +107,9 @@ def _init_extensions(app: Flask, redis_url: str) -> None:
         client_manager=(ResyncingRedisManager(redis_url, channel="flask-socketio")
                         if app.config["SOCKETIO_MESSAGE_QUEUE"] else None),
         async_mode=app.config.get("SOCKETIO_ASYNC_MODE", "threading"),
-        cors_allowed_origins=[],  # same origin only: the widget runs in a frame of the hub
+        # None: same origin only (the widget runs in a frame of the hub), also behind a proxy
+        # that sets X-Forwarded-Proto/-Host; [] would switch the Origin check off.
+        cors_allowed_origins=None,
     )
     app.extensions["okienko.router"] = Router(
         connect(redis_url), app.config["REDIS_PREFIX"], app.config["OFFER_TIMEOUT_SECONDS"]

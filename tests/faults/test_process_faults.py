@@ -2,7 +2,7 @@
 carry on the same conversation, and nothing acknowledged is lost.
 
 Production's shape on loopback: two web processes started with the Procfile's `web` line
-(gunicorn, one gevent worker) share one SQLite file and one Redis; the example
+(gunicorn, one gevent worker) and its `router` share one SQLite file and one Redis; the example
 `deploy/nginx.conf`, rendered with their ports, is the only address the clients know.
 """
 
@@ -20,7 +20,9 @@ from pathlib import Path
 
 import pytest
 import requests
+from playwright.sync_api import expect
 
+from tests.browser.conftest import go_available, sign_in
 from tests.conftest import ANNA, ROOT, free_port
 from tests.faults.conftest import TIMEOUT, Clerk, Resident, live_database
 
@@ -151,6 +153,10 @@ def behind_nginx(tmp_path, redis_url, sqlite_template):
            "REDIS_PREFIX": f"web{uuid.uuid4().hex[:8]}:", "SECRET_KEY": "live-secret",
            "RATELIMIT_ENABLED": "0"}
     web = [WebProcess(env, tmp_path) for _ in range(2)]
+    # The Procfile's `router`: the periodic sweep the web processes leave to it.
+    router = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "app", "queue", "run-router", "--interval",
+         "0.5"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     nginx = None
     try:
         for process in web:
@@ -162,6 +168,8 @@ def behind_nginx(tmp_path, redis_url, sqlite_template):
             nginx.stop()
         for process in web:
             process.stop()
+        router.terminate()
+        router.wait(TIMEOUT)
 
 
 def stored(process: WebProcess, interaction_id: int) -> list[str]:
@@ -231,3 +239,39 @@ def converse(resident: Resident, clerk: Clerk, label: str) -> None:
                                  "body": f"clerk {label}"})
     assert reply["ok"], reply
     resident.wait_until(lambda: resident.sees(f"clerk {label}"), what=f"clerk {label}")
+
+
+def test_the_console_in_a_browser_shows_what_came_while_it_was_away(behind_nginx, contexts,
+                                                                     closing):
+    """Anna's console in Chromium loses its process: once it is back through nginx, does
+    the open conversation show the message that came meanwhile, without a click?"""
+    nginx, web = behind_nginx
+    contexts.allow("WebSocket connection to")  # the browser reports the refused reconnects
+    console = contexts.new_page(nginx.url)
+    sign_in(console)
+    go_available(console)
+    resident = closing(Resident(nginx.url))
+    assert resident.start(name="Jan")["ok"]
+    console.locator("#offers li").first.locator("button.button-primary").click()
+    expect(console.locator("#workspace-body")).to_be_visible()
+    assert resident.send("Dzień dobry")["ok"]
+    expect(console.locator("#staff-transcript")).to_contain_text("Dzień dobry")
+
+    # The console's next attempt comes late enough for the resident to write first.
+    console.evaluate("""() => { const manager = window.okienkoConsole.socket.io;
+        manager.randomizationFactor(0); manager.reconnectionDelay(3000);
+        manager.reconnectionDelayMax(3000); }""")
+    next(p for p in web if p.port == nginx.upstream_port()).kill()
+    expect(console.locator("#console-alert")).to_have_text("Utracono połączenie. Trwa ponowne łączenie…")
+    resident.wait_until(lambda: resident.connects == 2 and resident.status,
+                        what="the resident to reconnect")
+    assert resident.send("Czy ktoś tam jest?")["ok"]
+    assert not console.evaluate("() => window.okienkoConsole.socket.connected"), \
+        "the console came back before the message: this test would prove nothing"
+
+    expect(console.locator("#console-alert")).to_be_empty()
+    expect(console.locator("#staff-transcript")).to_contain_text("Czy ktoś tam jest?")
+    expect(console.locator("#conversations .item")).to_have_count(1)
+    console.fill("#reply", "Tak, słucham")
+    console.locator("#reply-send").click()
+    resident.wait_until(lambda: resident.sees("Tak, słucham"), what="the console's reply")

@@ -214,3 +214,12 @@ def test_session_cookie_is_secure_httponly_samesite_in_production(settings, monk
     flags = {part.strip().split("=")[0].lower(): part.strip() for part in cookie.split(";")}
     assert "secure" in flags and "httponly" in flags
     assert flags["samesite"].lower() in ("samesite=lax", "samesite=strict")
+
+
+def test_sockets_are_refused_to_pages_of_other_sites(client):
+    """Cross-site WebSocket hijacking: a page elsewhere cannot open the hub's sockets."""
+    handshake = "/socket.io/?EIO=4&transport=polling"
+    evil = client.get(handshake, headers={"Origin": "https://evil.example"})
+    assert evil.status_code == 400 and b"Not an accepted origin" in evil.data
+    own = client.get(handshake, headers={"Origin": "http://localhost"})
+    assert own.status_code == 200 and own.data.startswith(b"0{")
