@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from playwright.sync_api import expect, sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
 _INSTANCE = tempfile.mkdtemp(prefix="okienko-test-")
@@ -322,3 +323,80 @@ def live_hubs(tmp_path, redis_url):
     yield start
     for hub in started:
         hub.stop()
+
+
+# Real browsers: Debian's Chromium driven by Playwright (for tests/browser and the fault tests
+# that watch a page). One Playwright per session: a second one in the same thread fails.
+CHROMIUM = os.environ.get("OKIENKO_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+TIMEOUT_MS = 10_000
+expect.set_options(timeout=TIMEOUT_MS)
+
+
+@pytest.fixture(scope="session")
+def playwright_instance():
+    with sync_playwright() as pw:
+        yield pw
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_instance):
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(
+            f"Chromium was not found at {CHROMIUM}. Install Debian's build with "
+            "`apt-get install -y chromium` (the Makefile does this); never run "
+            "`playwright install`. Set OKIENKO_CHROMIUM to use another binary.",
+            pytrace=False,
+        )
+    browser = playwright_instance.chromium.launch(
+        executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+    )
+    yield browser
+    browser.close()
+
+
+class Contexts:
+    """Opens browser contexts with bounded timeouts and records page errors."""
+
+    def __init__(self, browser):
+        self.browser = browser
+        self.opened = []
+        self.errors: list[str] = []
+        self.allowed: list[str] = []
+
+    def allow(self, text: str) -> None:
+        """Expect browser console errors containing this text (e.g. a deliberate 400)."""
+        self.allowed.append(text)
+
+    def unexpected_errors(self) -> list[str]:
+        return [e for e in self.errors if not any(text in e for text in self.allowed)]
+
+    def new_page(self, base_url: str, **options):
+        options.setdefault("locale", "pl-PL")
+        options.setdefault("timezone_id", "Europe/Warsaw")
+        context = self.browser.new_context(base_url=base_url, **options)
+        context.set_default_timeout(TIMEOUT_MS)
+        context.set_default_navigation_timeout(TIMEOUT_MS)
+        self.opened.append(context)
+        page = context.new_page()
+        page.on("pageerror", lambda error: self.errors.append(f"{page.url}: {error}"))
+        page.on("console", lambda message: message.type == "error" and self.errors.append(
+            f"{page.url}: console: {message.text} ({message.location.get('url')})"))
+        return page
+
+    def close(self):
+        for context in self.opened:
+            context.close()
+
+
+@pytest.fixture
+def contexts(browser):
+    """contexts.new_page(hub.url, **context_options) → a page in a fresh context."""
+    opened = Contexts(browser)
+    yield opened
+    opened.close()
+    errors = opened.unexpected_errors()
+    assert errors == [], "JavaScript, CSP or loading errors in the page:\n" + "\n".join(errors)

@@ -120,9 +120,22 @@ def receive(interaction: Interaction, body: object, client_id: str | None = None
         db.session.rollback()
         return _by_client_id(interaction, client_id)
     record(interaction, "message_in", "resident", message_id=message.id)
-    db.session.commit()
+    _commit_keeping_loaded()
     signals.message_added.send(interaction, message=message)
     return message
+
+
+def _commit_keeping_loaded() -> None:
+    """Commit without expiring what the session holds: the message just written is then
+    delivered and acknowledged from memory, not read back with its interaction and author
+    (2–3 queries a message, docs/performance.md "Chat"). Only for a commit whose objects
+    the caller has just loaded or written."""
+    session = db.session()
+    expire, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire
 
 
 def _by_client_id(interaction: Interaction, client_id: str) -> Message | None:
@@ -154,7 +167,7 @@ def send(interaction: Interaction, clerk: User, body: object, client_id: str | N
         interaction.first_response_at = utcnow()
     db.session.flush()
     record(interaction, "message_out", clerk, message_id=message.id)
-    db.session.commit()
+    _commit_keeping_loaded()
     deliver(interaction, message)
     signals.message_added.send(interaction, message=message)
     return message

@@ -11,41 +11,22 @@ import uuid
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from tests.conftest import ANNA, PASSWORD, LiveHub
+# The browser itself (playwright_instance, browser, contexts) is in tests/conftest.py: one
+# Playwright per session, shared with the fault tests that watch a page.
+from tests.conftest import (  # noqa: F401  (re-exported for the browser tests)
+    ANNA,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    PASSWORD,
+    TIMEOUT_MS,
+    Contexts,
+    LiveHub,
+)
 
-CHROMIUM = os.environ.get("OKIENKO_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]
 AXE = Path(__file__).resolve().parent / "assets" / "axe.min.js"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-TIMEOUT_MS = 10_000
-expect.set_options(timeout=TIMEOUT_MS)
-
-
-@pytest.fixture(scope="session")
-def playwright_instance():
-    with sync_playwright() as pw:
-        yield pw
-
-
-@pytest.fixture(scope="session")
-def browser(playwright_instance):
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.fail(
-            f"Chromium was not found at {CHROMIUM}. Install Debian's build with "
-            "`apt-get install -y chromium` (the Makefile does this); never run "
-            "`playwright install`. Set OKIENKO_CHROMIUM to use another binary.",
-            pytrace=False,
-        )
-    browser = playwright_instance.chromium.launch(
-        executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-    )
-    yield browser
-    browser.close()
 
 
 @pytest.fixture
@@ -72,50 +53,6 @@ def shared_hub(tmp_path_factory, redis_url):
     started = LiveHub(env, instance)
     yield started
     started.stop()
-
-
-class Contexts:
-    """Opens browser contexts with bounded timeouts and records page errors."""
-
-    def __init__(self, browser):
-        self.browser = browser
-        self.opened = []
-        self.errors: list[str] = []
-        self.allowed: list[str] = []
-
-    def allow(self, text: str) -> None:
-        """Expect browser console errors containing this text (e.g. a deliberate 400)."""
-        self.allowed.append(text)
-
-    def unexpected_errors(self) -> list[str]:
-        return [e for e in self.errors if not any(text in e for text in self.allowed)]
-
-    def new_page(self, base_url: str, **options):
-        options.setdefault("locale", "pl-PL")
-        options.setdefault("timezone_id", "Europe/Warsaw")
-        context = self.browser.new_context(base_url=base_url, **options)
-        context.set_default_timeout(TIMEOUT_MS)
-        context.set_default_navigation_timeout(TIMEOUT_MS)
-        self.opened.append(context)
-        page = context.new_page()
-        page.on("pageerror", lambda error: self.errors.append(f"{page.url}: {error}"))
-        page.on("console", lambda message: message.type == "error" and self.errors.append(
-            f"{page.url}: console: {message.text} ({message.location.get('url')})"))
-        return page
-
-    def close(self):
-        for context in self.opened:
-            context.close()
-
-
-@pytest.fixture
-def contexts(browser):
-    """contexts.new_page(hub.url, **context_options) → a page in a fresh context."""
-    opened = Contexts(browser)
-    yield opened
-    opened.close()
-    errors = opened.unexpected_errors()
-    assert errors == [], "JavaScript, CSP or loading errors in the page:\n" + "\n".join(errors)
 
 
 def sign_in(page, email: str = ANNA, password: str = PASSWORD) -> None:

@@ -3,7 +3,7 @@ the user's language (HTTP 503, or the ack code "unavailable"), never a 500 or a 
 is half-written, and the same request works once the database answers again.
 
 SQLite is locked by another connection holding a write transaction longer than the hub's busy
-timeout (300 ms here); PostgreSQL is stopped and started again.
+timeout (300 ms in process, 1 s for a live hub); PostgreSQL is stopped and started again.
 """
 
 from __future__ import annotations
@@ -29,16 +29,14 @@ from hub.extensions import db
 from hub.interactions.models import Interaction, InteractionEvent, Message
 from hub.outages import MESSAGE
 from hub.queue import router
-from tests.browser import conftest as browser_side
+from tests.browser.conftest import start_chat as start_chat_in_page
 from tests.conftest import ANNA, PASSWORD, _prepare, emit, received
 from tests.faults.conftest import TIMEOUT, Clerk, Resident, RestartablePostgres
 
-# The real-browser fixtures (Chromium through Playwright), for the chat page's outbox.
-playwright_instance = browser_side.playwright_instance
-browser = browser_side.browser
-contexts = browser_side.contexts
-
 BUSY_MS = 300
+# A live hub's own threads write too (the sweep, sign-ins): on a loaded machine one of them
+# can hold the lock past 300 ms, so the live hubs wait a little longer before refusing.
+LIVE_BUSY_MS = 1000
 # Another connection's lock is SQLite's fault, even when TEST_DATABASE=postgresql.
 ON_SQLITE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 # A refusal comes after the busy timeout (and perhaps a retry or two of it), never a hang.
@@ -141,7 +139,7 @@ def test_a_resident_is_told_to_retry_and_nothing_is_stored_until_the_lock_goes(
 
     assert counts(app) == before
     assert queue_of(app, "registry") == waiting
-    received(sio, "/chat", "message")  # nothing was delivered for the refused message
+    assert received(sio, "/chat", "message") == []  # nothing delivered for the refusal
     again = emit(sio, "/chat", "message", {"token": token, "client_id": "c1", "body": "Hello"})
     assert again["ok"], again
     assert emit(sio, "/chat", "message",
@@ -276,7 +274,7 @@ def test_readiness_while_locked_and_reads_still_answer(client, database_url):
 def test_a_live_hub_refuses_within_bounds_and_stays_responsive(live_hubs, closing):
     """In a real hub process, does a locked write come back as 'unavailable' within a bound
     while other requests are still answered, and does the resent message arrive once?"""
-    (hub,) = live_hubs(1, SQLITE_BUSY_TIMEOUT_MS=str(BUSY_MS))
+    (hub,) = live_hubs(1, SQLITE_BUSY_TIMEOUT_MS=str(LIVE_BUSY_MS))
     anna = closing(Clerk(hub.url, ANNA))
     assert anna.call("presence", {"status": "available"})["ok"]
     jan = closing(Resident(hub.url))
@@ -307,12 +305,12 @@ def test_the_chat_page_keeps_a_refused_message_and_sends_it_once_the_lock_goes(
         live_hubs, contexts, closing):
     """Does the resident's page keep what they typed when the hub answers 'unavailable',
     say it is not sent yet, and send it by itself (once) when the database is back?"""
-    (hub,) = live_hubs(1, SQLITE_BUSY_TIMEOUT_MS=str(BUSY_MS))
+    (hub,) = live_hubs(1, SQLITE_BUSY_TIMEOUT_MS=str(LIVE_BUSY_MS))
     anna = closing(Clerk(hub.url, ANNA))
     assert anna.call("presence", {"status": "available"})["ok"]
     page = contexts.new_page(hub.url)
     page.goto("/chat")
-    browser_side.start_chat(page)
+    start_chat_in_page(page)
     anna.wait_until(lambda: anna.offers, what="Anna's offer")
     assert anna.call("accept", {"interaction_id": anna.offers[0]["id"]})["ok"]
     will_retry = json.loads(page.locator("#chat-i18n").text_content())["will_retry"]
@@ -370,5 +368,10 @@ def test_postgres_down_is_503_and_the_same_request_works_after_a_restart(
     assert client.get("/readyz").status_code == 200
     back = client.get("/api/v1/services?lang=en")
     assert back.status_code == 200 and back.json["services"]
+
+    # A restart between two requests: the pooled connection it cut is replaced unseen.
+    stopping_postgres.stop_server()
+    stopping_postgres.start_server()
+    assert client.get("/api/v1/services?lang=en").status_code == 200
     with app.app_context():
         db.engine.dispose()
