@@ -174,6 +174,5 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
         # and caps a hub near 400 commits a second (docs/performance.md, "Chat"). Only a
         # power cut or an OS crash may undo the last moments' commits.
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA wal_autocheckpoint=0")  # EXPERIMENT
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()

@@ -392,11 +392,17 @@ class Contexts:
             context.close()
 
 
-@pytest.fixture
-def contexts(browser):
-    """contexts.new_page(hub.url, **context_options) → a page in a fresh context."""
+def open_contexts(browser):
+    """A Contexts for one test; afterwards every context is closed, and the test fails on
+    any error the pages logged that it did not expect."""
     opened = Contexts(browser)
     yield opened
     opened.close()
     errors = opened.unexpected_errors()
     assert errors == [], "JavaScript, CSP or loading errors in the page:\n" + "\n".join(errors)
+
+
+@pytest.fixture
+def contexts(browser):
+    """contexts.new_page(hub.url, **context_options) → a page in a fresh context."""
+    yield from open_contexts(browser)

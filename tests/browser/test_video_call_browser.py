@@ -11,14 +11,13 @@ from playwright.sync_api import expect
 from tests.browser.conftest import (
     CHROMIUM,
     CHROMIUM_ARGS,
-    Contexts,
     accept_offer,
     check_axe,
     go_available,
     sign_in,
     start_chat,
 )
-from tests.conftest import EWA, PASSWORD
+from tests.conftest import EWA, PASSWORD, open_contexts
 
 FAKE_MEDIA = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
 
@@ -44,11 +43,7 @@ def media_browser(playwright_instance):
 
 @pytest.fixture
 def media_contexts(media_browser):
-    opened = Contexts(media_browser)
-    yield opened
-    opened.close()
-    errors = opened.unexpected_errors()
-    assert errors == [], "JavaScript, CSP or loading errors in the page:\n" + "\n".join(errors)
+    yield from open_contexts(media_browser)
 
 
 def playing(page) -> None:

@@ -278,3 +278,13 @@ class RestartablePostgres(PostgresCluster):
             super().stop()
         else:
             shutil.rmtree(self.root, ignore_errors=True)
+
+
+def converse(resident: Resident, clerk: Clerk, label: str) -> None:
+    """One message each way, each seen live by the other side."""
+    assert resident.send(f"resident {label}")["ok"]
+    clerk.wait_until(lambda: clerk.sees(f"resident {label}"), what=f"resident {label}")
+    reply = clerk.call("reply", {"interaction_id": resident.interaction_id,
+                                 "body": f"clerk {label}"})
+    assert reply["ok"], reply
+    resident.wait_until(lambda: resident.sees(f"clerk {label}"), what=f"clerk {label}")

@@ -24,7 +24,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import go_available, sign_in
 from tests.conftest import ANNA, ROOT, free_port
-from tests.faults.conftest import TIMEOUT, Clerk, Resident, live_database
+from tests.faults.conftest import TIMEOUT, Clerk, Resident, converse, live_database
 
 NGINX = "/usr/sbin/nginx"
 # The example's addresses in deploy/nginx.conf, replaced by the test's own.
@@ -229,16 +229,6 @@ def test_a_dead_web_process_loses_no_conversation(behind_nginx, closing):
     assert stored(other, resident.interaction_id) == [
         "resident before", "clerk before", "resident right before the kill",
         "clerk while the resident was away", "resident after", "clerk after"]
-
-
-def converse(resident: Resident, clerk: Clerk, label: str) -> None:
-    """One message each way, each seen live by the other side."""
-    assert resident.send(f"resident {label}")["ok"]
-    clerk.wait_until(lambda: clerk.sees(f"resident {label}"), what=f"resident {label}")
-    reply = clerk.call("reply", {"interaction_id": resident.interaction_id,
-                                 "body": f"clerk {label}"})
-    assert reply["ok"], reply
-    resident.wait_until(lambda: resident.sees(f"clerk {label}"), what=f"clerk {label}")
 
 
 def test_the_console_in_a_browser_shows_what_came_while_it_was_away(behind_nginx, contexts,

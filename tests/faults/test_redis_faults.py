@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import ANNA, PIOTR
-from tests.faults.conftest import TIMEOUT, Clerk, Resident, live_database
+from tests.faults.conftest import TIMEOUT, Clerk, Resident, converse, live_database
 
 
 @pytest.fixture
@@ -33,16 +33,6 @@ def scene(live_hubs, redis_server, closing):
         waiting.append(resident)
     converse(chatting, anna, "before")
     return resident_hub, clerk_hub, anna, chatting, waiting
-
-
-def converse(resident: Resident, clerk: Clerk, label: str) -> None:
-    """One message each way, each seen live by the other side."""
-    assert resident.send(f"resident {label}")["ok"]
-    clerk.wait_until(lambda: clerk.sees(f"resident {label}"), what=f"resident {label}")
-    reply = clerk.call("reply", {"interaction_id": resident.interaction_id,
-                                 "body": f"clerk {label}"})
-    assert reply["ok"], reply
-    resident.wait_until(lambda: resident.sees(f"clerk {label}"), what=f"clerk {label}")
 
 
 def next_clerk_gets_the_oldest(clerk_hub, closing, waiting: list[Resident]) -> list[int]:
