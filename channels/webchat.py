@@ -24,6 +24,7 @@ from hub.interactions import calls, routing, service
 from hub.interactions.delivery import register_sender
 from hub.interactions.models import Interaction, Message
 from hub.review import mystery
+from hub.security import MAX_ID
 
 NAMESPACE = "/chat"
 
@@ -112,7 +113,7 @@ def on_start(data: dict) -> dict:
 def on_resume(data: dict) -> dict:
     interaction = tokens.resolve(data.get("token"))
     after = data.get("after")  # the last message id seen; not a bool, fits the database
-    after = after if type(after) is int and 0 <= after < 2**63 else 0
+    after = after if type(after) is int and 0 <= after <= MAX_ID else 0
     return _opened(interaction, after)
 
 

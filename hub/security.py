@@ -51,12 +51,16 @@ def role_required(*roles: str) -> Callable:
     return decorator
 
 
+# Ids are INTEGER columns: 32-bit on PostgreSQL. A larger number would fail the query.
+MAX_ID = 2**31 - 1
+
+
 class DatabaseId(IntegerConverter):
     """<int:…> in URLs: a number too large for a database integer is not found (404), instead
     of failing the query with a server error."""
 
     def __init__(self, map, *args, **kwargs):  # noqa: A002 (werkzeug's name)
-        kwargs.setdefault("max", 2**63 - 1)
+        kwargs.setdefault("max", MAX_ID)
         super().__init__(map, *args, **kwargs)
 
 

@@ -25,6 +25,7 @@ from hub.interactions.models import Interaction, Message
 from hub.interactions.transfer import transfer, transfer_targets
 from hub.moderation.service import end_as_abusive
 from hub.queue import router
+from hub.security import MAX_ID
 
 NAMESPACE = "/staff"
 
@@ -53,7 +54,7 @@ def _int(value: Any) -> int:
         number = int(value)
     except (TypeError, ValueError, OverflowError):
         return 0
-    return number if 0 < number < 2**63 else 0
+    return number if 0 < number <= MAX_ID else 0
 
 
 def staff_event(handler: Callable[[dict], dict]) -> Callable[..., dict]:
