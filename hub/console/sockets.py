@@ -7,12 +7,14 @@ open console tab sees the same state. Refusals come back through the event's ack
 from __future__ import annotations
 
 from collections.abc import Callable
+from time import monotonic
 from typing import Any
 
-from flask import Flask
+from flask import Flask, g, request
 from flask_login import current_user
 from flask_socketio import join_room
-from sqlalchemy import select
+from sqlalchemy import inspect, select
+from sqlalchemy.orm import make_transient_to_detached
 
 from hub import payloads, signals
 from hub.accounts.models import User
@@ -28,6 +30,13 @@ from hub.queue import router
 from hub.security import MAX_ID
 
 NAMESPACE = "/staff"
+# How stale a socket's idea of its clerk may get: a deactivated or demoted clerk loses the
+# console at most this long after the change (see _signed_in_clerk).
+CLERK_RECHECK_SECONDS = 30.0
+_CLERK_KEY = "okienko.staff_clerk"  # in the socket's environ: (snapshot, loaded at)
+# What the snapshot keeps: who the clerk is and whether they may use the console. The rest
+# (presence, capacity, phone, departments) changes while they work and is read when used.
+_SNAPSHOT_FIELDS = ("id", "email", "name", "display_name", "role", "active")
 
 
 def clerk_room(clerk_id: int) -> str:
@@ -57,9 +66,40 @@ def _int(value: Any) -> int:
     return number if 0 < number <= MAX_ID else 0
 
 
+def _snapshot(user: User) -> User:
+    """A detached copy of the clerk's identity that any event's session can take in."""
+    copy = User(**{field: getattr(user, field) for field in _SNAPSHOT_FIELDS})
+    make_transient_to_detached(copy)  # the other columns are left expired: read on use
+    return copy
+
+
+def _signed_in_clerk() -> User | None:
+    """The socket's clerk for this event, or None when they may not use the console.
+
+    Flask-Login would read the user from the database on every event (a quarter of a
+    message's reads, docs/performance.md "Chat"); the socket keeps a snapshot instead and
+    re-reads it at most every CLERK_RECHECK_SECONDS, so deactivation or a lost role takes
+    effect within that time. The snapshot is merged into the event's session without a
+    query and becomes current_user."""
+    environ = request.environ
+    cached = environ.get(_CLERK_KEY)
+    if cached is not None and monotonic() - cached[1] < CLERK_RECHECK_SECONDS:
+        snapshot = cached[0]
+        # One the session holds already (an outer app context, as in tests) is fresher.
+        held = db.session.identity_map.get(inspect(snapshot).key)
+        g._login_user = held if held is not None else db.session.merge(snapshot, load=False)
+        return g._login_user
+    environ.pop(_CLERK_KEY, None)
+    user = current_user._get_current_object()
+    if not (user.is_authenticated and user.has_role("clerk")):
+        return None
+    environ[_CLERK_KEY] = (_snapshot(user), monotonic())
+    return user
+
+
 def staff_event(handler: Callable[[dict], dict]) -> Callable[..., dict]:
     def wrapped(data: Any = None) -> dict:
-        if not (current_user.is_authenticated and current_user.has_role("clerk")):
+        if _signed_in_clerk() is None:
             return {"ok": False, "error": "unauthorized"}
         try:
             return {"ok": True, **handler(data if isinstance(data, dict) else {})}
@@ -72,9 +112,9 @@ def staff_event(handler: Callable[[dict], dict]) -> Callable[..., dict]:
 
 def on_connect(auth: Any = None) -> bool:
     """Only signed-in staff connect; a clerk's console registers them with the router."""
-    if not (current_user.is_authenticated and current_user.has_role("clerk")):
+    me = _signed_in_clerk()
+    if me is None:
         return False
-    me = _me()
     join_room(clerk_room(me.id))
     if me.has_role("supervisor"):
         join_room("supervisors")

@@ -23,7 +23,7 @@ from hub.interactions import tags as tagging
 from hub.interactions.access import check_handler
 from hub.interactions.delivery import can_reply, deliver
 from hub.interactions.dispositions import DISPOSITIONS
-from hub.interactions.events import record
+from hub.interactions.events import record, record_now
 from hub.interactions.models import Interaction, Message
 from hub.interactions.notices import announce, system_message
 from hub.queue import router
@@ -119,7 +119,7 @@ def receive(interaction: Interaction, body: object, client_id: str | None = None
     except IntegrityError:  # the same resend racing in on another connection
         db.session.rollback()
         return _by_client_id(interaction, client_id)
-    record(interaction, "message_in", "resident", message_id=message.id)
+    record_now(interaction, "message_in", "resident", message_id=message.id)
     _commit_keeping_loaded()
     signals.message_added.send(interaction, message=message)
     return message
@@ -166,7 +166,7 @@ def send(interaction: Interaction, clerk: User, body: object, client_id: str | N
     if interaction.first_response_at is None:
         interaction.first_response_at = utcnow()
     db.session.flush()
-    record(interaction, "message_out", clerk, message_id=message.id)
+    record_now(interaction, "message_out", clerk, message_id=message.id)
     _commit_keeping_loaded()
     deliver(interaction, message)
     signals.message_added.send(interaction, message=message)
