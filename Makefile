@@ -4,9 +4,11 @@ PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 SUDO   := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 # What runs again on PostgreSQL: everything that uses the test database (the browser tests
-# and the live hub processes use SQLite files of their own).
+# and the tests made of live hub processes use SQLite files of their own).
 POSTGRES_SUITE := tests --ignore=tests/browser --ignore=tests/test_processes.py \
-                  --ignore=tests/security/test_openapi_fuzz.py
+                  --ignore=tests/security/test_openapi_fuzz.py \
+                  --ignore=tests/faults/test_process_faults.py \
+                  --ignore=tests/faults/test_redis_faults.py
 
 .PHONY: run test install chromium postgresql nginx lint translations vendor bench bench-booking bench-log clean
 
