@@ -10,7 +10,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, has_request_context, request
 from flask_socketio import join_room
 from sqlalchemy import select
 
@@ -160,8 +160,17 @@ def deliver(interaction: Interaction, message: Message) -> None:
 
 def _on_message_added(interaction: Interaction, message: Message) -> None:
     # The resident's own words reach their other open tabs; replies come through deliver().
+    # The tab that sent them has the message in its ack already: one frame fewer.
     if message.kind == "in" and interaction.channel == "webchat":
-        deliver(interaction, message)
+        socketio.emit("message", payloads.message(message), to=room(interaction.id),
+                      namespace=NAMESPACE, skip_sid=_sending_socket())
+
+
+def _sending_socket() -> str | None:
+    """The socket of this namespace whose event is being handled, if it is one."""
+    if has_request_context() and getattr(request, "namespace", None) == NAMESPACE:
+        return getattr(request, "sid", None)
+    return None
 
 
 def _on_interaction_changed(interaction: Interaction) -> None:

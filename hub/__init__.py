@@ -63,13 +63,23 @@ def _trust_proxies(app: Flask) -> None:
 
 def _sqlite_busy_timeout(app: Flask) -> None:
     """A write waits this long for another writer's lock, then fails with a clear 503:
-    shorter than a browser's 10 s wait for an answer."""
-    if not str(app.config["SQLALCHEMY_DATABASE_URI"]).startswith("sqlite"):
+    shorter than a browser's 10 s wait for an answer. And a pool sized for a gevent worker."""
+    uri = str(app.config["SQLALCHEMY_DATABASE_URI"])
+    if not uri.startswith("sqlite"):
         return
     options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     connect_args = {"timeout": app.config["SQLITE_BUSY_TIMEOUT_MS"] / 1000,
                     **options.get("connect_args", {})}
-    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**options, "connect_args": connect_args}
+    options["connect_args"] = connect_args
+    if ":memory:" not in uri and uri.rstrip("/") not in ("sqlite:", "sqlite+pysqlite:"):
+        # A file's connections are cheap to keep but not to open (each runs the PRAGMAs
+        # below): with the default 5 kept + 10 overflow, an overloaded gevent worker kept
+        # closing and reopening them (docs/performance.md "Chat"). Nothing can drop a
+        # connection to a file, so the ping before every checkout is a wasted statement.
+        options.setdefault("pool_size", 20)
+        options.setdefault("max_overflow", 20)
+        options["pool_pre_ping"] = False
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
 def _init_extensions(app: Flask, redis_url: str) -> None:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from time import monotonic
 from typing import Any
 
-from flask import Flask, g, request
+from flask import Flask, g, has_request_context, request, session
 from flask_login import current_user
 from flask_socketio import join_room
 from sqlalchemy import inspect, select
@@ -83,7 +83,10 @@ def _signed_in_clerk() -> User | None:
     query and becomes current_user."""
     environ = request.environ
     cached = environ.get(_CLERK_KEY)
-    if cached is not None and monotonic() - cached[1] < CLERK_RECHECK_SECONDS:
+    # The socket's own login session is checked every time (no read): once it no longer
+    # names this clerk, the snapshot is dropped.
+    if (cached is not None and monotonic() - cached[1] < CLERK_RECHECK_SECONDS
+            and session.get("_user_id") == cached[0].get_id()):
         snapshot = cached[0]
         # One the session holds already (an outer app context, as in tests) is fresher.
         held = db.session.identity_map.get(inspect(snapshot).key)
@@ -287,9 +290,19 @@ def _on_offer_withdrawn(interaction_id: int, clerk_id: int, reason: str) -> None
 
 
 def _on_message_added(interaction: Interaction, message: Message) -> None:
+    # A clerk's own reply or note reaches their other tabs; the tab that sent it has it in
+    # its ack already (one frame fewer).
     if interaction.clerk_id:
         socketio.emit("message", payloads.message(message, staff=True),
-                      to=clerk_room(interaction.clerk_id), namespace=NAMESPACE)
+                      to=clerk_room(interaction.clerk_id), namespace=NAMESPACE,
+                      skip_sid=_sending_socket())
+
+
+def _sending_socket() -> str | None:
+    """The socket of this namespace whose event is being handled, if it is one."""
+    if has_request_context() and getattr(request, "namespace", None) == NAMESPACE:
+        return getattr(request, "sid", None)
+    return None
 
 
 def _on_interaction_changed(interaction: Interaction) -> None:
