@@ -71,9 +71,10 @@ def test_a_chat_shopper_looks_ordinary_to_the_clerk(app, resident, staff):
     interaction_id, chat = started["status"]["interaction_id"], started["token"]
     accepted = emit(anna, "/staff", "accept", {"interaction_id": interaction_id})
     emit(sio, "/chat", "message", {"token": chat, "client_id": "m1", "body": "Ile kosztuje odpis?"})
-    emit(anna, "/staff", "reply", {"interaction_id": interaction_id, "body": "22 zł."})
+    replied = emit(anna, "/staff", "reply", {"interaction_id": interaction_id, "body": "22 zł."})
     emit(anna, "/staff", "close", {"interaction_id": interaction_id, "disposition": "resolved"})
-    seen = json.dumps([accepted, drain(anna, "/staff")], ensure_ascii=False).lower()
+    # Everything the console got: the acks (the sending tab's copy of a reply) and the events.
+    seen = json.dumps([accepted, replied, drain(anna, "/staff")], ensure_ascii=False).lower()
     assert str(interaction_id) in seen and "22 zł." in seen
     assert "mystery" not in seen and SCENARIO.lower() not in seen and "ePUAP".lower() not in seen
     assert "mystery" not in login(app, ANNA).get("/console").data.decode().lower()
