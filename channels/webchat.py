@@ -10,7 +10,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Flask, current_app, has_request_context, request
+from flask import Flask, current_app, request
 from flask_socketio import join_room
 from sqlalchemy import select
 
@@ -18,6 +18,7 @@ from hub import payloads, ratelimit, signals, tokens
 from hub.accounts.models import Department
 from hub.errors import InvalidInput
 from hub.extensions import db, socketio
+from hub.fanout import sending_socket
 from hub.hours import service as hours
 from hub.i18n import current_language
 from hub.interactions import calls, routing, service
@@ -163,14 +164,7 @@ def _on_message_added(interaction: Interaction, message: Message) -> None:
     # The tab that sent them has the message in its ack already: one frame fewer.
     if message.kind == "in" and interaction.channel == "webchat":
         socketio.emit("message", payloads.message(message), to=room(interaction.id),
-                      namespace=NAMESPACE, skip_sid=_sending_socket())
-
-
-def _sending_socket() -> str | None:
-    """The socket of this namespace whose event is being handled, if it is one."""
-    if has_request_context() and getattr(request, "namespace", None) == NAMESPACE:
-        return getattr(request, "sid", None)
-    return None
+                      namespace=NAMESPACE, skip_sid=sending_socket(NAMESPACE))
 
 
 def _on_interaction_changed(interaction: Interaction) -> None:

@@ -37,7 +37,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     # Redis down: count per process rather than refuse every form (the record is the database).
     app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
-    _sqlite_busy_timeout(app)
+    _sqlite_engine_options(app)
 
     _init_extensions(app, redis_url)
     _register_blueprints(app)
@@ -61,9 +61,10 @@ def _trust_proxies(app: Flask) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
 
 
-def _sqlite_busy_timeout(app: Flask) -> None:
-    """A write waits this long for another writer's lock, then fails with a clear 503:
-    shorter than a browser's 10 s wait for an answer. And a pool sized for a gevent worker."""
+def _sqlite_engine_options(app: Flask) -> None:
+    """SQLite's driver options: a write waits SQLITE_BUSY_TIMEOUT_MS for another writer's
+    lock, then fails with a clear 503 (shorter than a browser's 10 s wait for an answer); a
+    file's pool is sized for a gevent worker."""
     uri = str(app.config["SQLALCHEMY_DATABASE_URI"])
     if not uri.startswith("sqlite"):
         return
@@ -174,7 +175,7 @@ def _register_channels(app: Flask) -> None:
 
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
-    """WAL and a busy timeout (the driver's `timeout`, see _sqlite_busy_timeout) let several
+    """WAL and a busy timeout (the driver's `timeout`, see _sqlite_engine_options) let several
     threads and processes share one SQLite file."""
     if type(dbapi_connection).__module__.startswith("sqlite3"):
         cursor = dbapi_connection.cursor()

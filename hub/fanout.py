@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 
+from flask import has_request_context, request
 from socketio import RedisManager
 
 log = logging.getLogger(__name__)
@@ -52,3 +53,11 @@ class ResyncingRedisManager(RedisManager):
         for eio_sid, socket in sockets:
             socket.close(wait=False, abort=True, reason=eio.reason.TRANSPORT_ERROR)
             eio.sockets.pop(eio_sid, None)
+
+
+def sending_socket(namespace: str) -> str | None:
+    """The socket of `namespace` whose event is being handled, if it is one: an emit can
+    skip it when its ack already carries what the emit would."""
+    if has_request_context() and getattr(request, "namespace", None) == namespace:
+        return getattr(request, "sid", None)
+    return None

@@ -188,13 +188,20 @@ def settings(database_url, redis_url):
     }
 
 
-@pytest.fixture
-def app(settings):
-    app = create_app(settings)
+def make_app(settings: dict, **overrides):
+    """A hub on the test's database with these settings changed, ready as a starting hub is:
+    migrated, the demo loaded, Redis mirroring the record."""
+    app = create_app({**settings, **overrides})
     with app.app_context():
         upgrade()
         load_demo()
-        routing.rebuild_queues()  # as a starting hub does: Redis now mirrors the record
+        routing.rebuild_queues()
+    return app
+
+
+@pytest.fixture
+def app(settings):
+    app = make_app(settings)
     yield app
     clock.reset()  # a test may have moved the clock forward
     with app.app_context():

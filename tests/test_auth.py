@@ -1,7 +1,6 @@
 """Staff pages need a login and the right role; forms carry CSRF; public endpoints are limited."""
 
-from hub import create_app
-from tests.conftest import ANNA, EWA, PASSWORD, login
+from tests.conftest import ANNA, EWA, PASSWORD, login, make_app
 
 
 def test_console_requires_login(client):
@@ -29,18 +28,6 @@ def test_login_never_redirects_off_site(app):
     response = app.test_client().post("/login?next=//evil.example/x",
                                       data={"email": ANNA, "password": PASSWORD})
     assert response.headers["Location"] == "/console"
-
-
-def make_app(settings, **overrides):
-    from flask_migrate import upgrade
-
-    from hub.demo import load_demo
-
-    app = create_app({**settings, **overrides})
-    with app.app_context():
-        upgrade()
-        load_demo()
-    return app
 
 
 def test_forms_without_csrf_token_are_refused(settings):

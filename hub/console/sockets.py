@@ -10,7 +10,7 @@ from collections.abc import Callable
 from time import monotonic
 from typing import Any
 
-from flask import Flask, g, has_request_context, request, session
+from flask import Flask, g, request, session
 from flask_login import current_user
 from flask_socketio import join_room
 from sqlalchemy import inspect, select
@@ -21,6 +21,7 @@ from hub.accounts.models import User
 from hub.callbacks import service as callbacks
 from hub.errors import InvalidInput
 from hub.extensions import db, socketio
+from hub.fanout import sending_socket
 from hub.interactions import routing, service
 from hub.interactions.access import check_handler
 from hub.interactions.models import Interaction, Message
@@ -295,14 +296,7 @@ def _on_message_added(interaction: Interaction, message: Message) -> None:
     if interaction.clerk_id:
         socketio.emit("message", payloads.message(message, staff=True),
                       to=clerk_room(interaction.clerk_id), namespace=NAMESPACE,
-                      skip_sid=_sending_socket())
-
-
-def _sending_socket() -> str | None:
-    """The socket of this namespace whose event is being handled, if it is one."""
-    if has_request_context() and getattr(request, "namespace", None) == NAMESPACE:
-        return getattr(request, "sid", None)
-    return None
+                      skip_sid=sending_socket(NAMESPACE))
 
 
 def _on_interaction_changed(interaction: Interaction) -> None:

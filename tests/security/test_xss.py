@@ -13,14 +13,13 @@ import pytest
 from markupsafe import escape
 from sqlalchemy import select
 
-from hub import create_app
 from hub.booking.models import Office
 from hub.canned.models import CannedResponse
 from hub.extensions import db
 from hub.interactions.models import Interaction
 from tests.booking.test_admin import department_id, service_form
 from tests.booking.test_office import to_working_morning, visit
-from tests.conftest import ADMIN, ANNA, EWA, PASSWORD, emit, login, received
+from tests.conftest import ADMIN, ANNA, EWA, PASSWORD, emit, login, make_app, received
 
 SCRIPT = "<script>alert(1)</script>"
 ATTRIBUTE = '"><img src=x onerror=alert(1)>'
@@ -158,18 +157,6 @@ def test_service_texts_from_the_admin_catalogue_are_text(app, client):
 
 
 # -- CSRF, throttling, cookies ----------------------------------------------------------------
-
-
-def make_app(settings, **overrides):
-    from flask_migrate import upgrade
-
-    from hub.demo import load_demo
-
-    app = create_app({**settings, **overrides})
-    with app.app_context():
-        upgrade()
-        load_demo()
-    return app
 
 
 def test_staff_form_posts_without_a_csrf_token_are_refused(settings):
