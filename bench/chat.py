@@ -420,11 +420,13 @@ class HubPair(Pair):
     async def send(self, turn: int, body: str) -> None:
         if turn % 2 == 0:
             self.in_flight[body] = self.send_time()
-            await self.resident.emit("message", {"token": self.c.token, "body": body})
+            # With a client id, as the browser sends it (resends are stored once).
+            await self.resident.emit("message", {"token": self.c.token, "body": body,
+                                                 "client_id": body})
         else:
             self.in_flight[body] = self.send_time()
             await self.clerk.emit("reply", {"interaction_id": self.c.interaction_id,
-                                            "body": body})
+                                            "body": body, "client_id": body})
 
     def failures(self) -> tuple[int, str]:
         sides = [s for s in (self.resident, self.clerk) if s is not None]

@@ -56,6 +56,8 @@ class Config:
         self.EMBEDDED_REDIS_PORT = _int("EMBEDDED_REDIS_PORT", 6391)
         # Flask-SocketIO fans events out through Redis so several processes can serve sockets.
         self.SOCKETIO_MESSAGE_QUEUE = _bool("SOCKETIO_MESSAGE_QUEUE", True)
+        # "gevent" under gunicorn's gevent worker (the Procfile); "threading" elsewhere.
+        self.SOCKETIO_ASYNC_MODE = os.environ.get("SOCKETIO_ASYNC_MODE", "threading")
         self.REDIS_PREFIX = os.environ.get("REDIS_PREFIX", "okienko:")
 
         self.BABEL_DEFAULT_LOCALE = "pl"

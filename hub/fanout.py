@@ -4,6 +4,11 @@ Redis pub/sub keeps nothing: what another process published while this one was c
 from Redis never arrives. So once the listener is back, this process closes its clients'
 connections; browsers reconnect at once and catch up as after any reconnect (the chat
 resumes after its last message, the console says hello).
+
+In the gevent web server, what a process publishes goes out from one background greenlet:
+whatever queued up while the last publish was on its way leaves as one Redis message. A
+chat message's two emits (the other side, the sender's other tabs) then cost one publish,
+and under load many messages share one (docs/performance.md, "Chat").
 """
 
 from __future__ import annotations
@@ -20,7 +25,40 @@ RETRY_SECONDS = (0.5, 1, 2, 5)  # soon after a restart, without hammering a Redi
 
 
 class ResyncingRedisManager(RedisManager):
-    """Flask-SocketIO's Redis message queue that reconnects quickly and resyncs its clients."""
+    """Flask-SocketIO's Redis message queue that reconnects quickly, resyncs its clients and
+    batches what it publishes."""
+
+    def initialize(self) -> None:
+        super().initialize()
+        self._outbox = None
+        # Only in the long-lived gevent web server: a short CLI command or a test thread
+        # publishes at once, so nothing waits in memory when it ends.
+        if not self.write_only and self.server.async_mode == "gevent":
+            self._outbox = self.server.eio.create_queue()
+            self.server.start_background_task(self._publish_batches)
+
+    def _publish(self, data):
+        if self._outbox is None:
+            return super()._publish(data)
+        self._outbox.put(data)
+
+    def _publish_batches(self) -> None:  # pragma: no cover  (runs in its own greenlet)
+        while True:
+            batch = [self._outbox.get()]
+            while not self._outbox.empty():
+                batch.append(self._outbox.get_nowait())
+            try:
+                super()._publish(batch if len(batch) > 1 else batch[0])
+            except Exception:  # never let the publisher die: later messages must still go
+                log.exception("Socket.IO fan-out could not publish %d messages", len(batch))
+
+    def _listen(self):  # pragma: no cover  (runs in the listener thread)
+        for data in super()._listen():
+            try:
+                message = self.json.loads(data)
+            except ValueError:
+                continue
+            yield from message if isinstance(message, list) else [message]
 
     def _redis_listen_with_retries(self):  # pragma: no cover  (runs in the listener thread)
         failures = 0

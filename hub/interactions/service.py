@@ -10,8 +10,10 @@ import secrets
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from hub import signals
 from hub.accounts.models import Department, User
@@ -107,22 +109,46 @@ def receive(interaction: Interaction, body: object, client_id: str | None = None
     """Store a resident's message once per client id; a resend returns the stored one."""
     if not interaction.is_open:
         raise InvalidInput("closed")
-    text = clean_body(body)
-    if client_id:
-        existing = _by_client_id(interaction, client_id)
-        if existing is not None:
-            return existing
-    message = Message(interaction=interaction, kind="in", body=text, client_id=client_id)
-    db.session.add(message)
-    try:
-        db.session.flush()
-    except IntegrityError:  # the same resend racing in on another connection
-        db.session.rollback()
-        return _by_client_id(interaction, client_id)
-    record_now(interaction, "message_in", "resident", message_id=message.id)
-    _commit_keeping_loaded()
-    signals.message_added.send(interaction, message=message)
+    message, stored = _store(interaction, "in", clean_body(body), client_id, None,
+                             "message_in", "resident")
+    if stored:
+        signals.message_added.send(interaction, message=message)
     return message
+
+
+_MESSAGE_INSERT = insert(Message.__table__)
+
+
+def _store(interaction: Interaction, kind: str, text: str, client_id: str | None,
+           author: User | None, event: str, actor: User | str) -> tuple[Message, bool]:
+    """Commit a message and its timeline event: (the message, True); or (the one stored
+    already under `client_id`, False) when this is a resend.
+
+    Two plain INSERTs rather than the ORM's unit of work, which cost a fifth of a chat
+    message's CPU (docs/performance.md, "Chat"). The insert comes first and the unique
+    (interaction, client id) decides a resend, so a new message costs no lookup."""
+    row = {"interaction_id": interaction.id, "kind": kind, "body": text,
+           "author_id": author.id if author is not None else None, "client_id": client_id,
+           "delivery": "stored", "created_at": utcnow()}
+    session = db.session()
+    try:
+        result = session.connection().execute(_MESSAGE_INSERT, row)
+    except IntegrityError:
+        session.rollback()
+        existing = _by_client_id(interaction, client_id) if client_id else None
+        if existing is None:
+            raise
+        return existing, False
+    message = Message(id=result.inserted_primary_key[0], **row)
+    record_now(interaction, event, actor, message_id=message.id)
+    _commit_keeping_loaded()
+    # The row is in the database: the session takes the object as loaded, so its author
+    # and interaction come from what the session holds, without a query.
+    make_transient_to_detached(message)
+    session.add(message)
+    if "messages" in interaction.__dict__:  # loaded already: keep it whole
+        set_committed_value(interaction, "messages", [*interaction.messages, message])
+    return message, True
 
 
 def _commit_keeping_loaded() -> None:
@@ -157,19 +183,12 @@ def send(interaction: Interaction, clerk: User, body: object, client_id: str | N
     if not can_reply(interaction.channel):
         raise InvalidInput("no_channel_reply")
     text = clean_body(body)
-    if client_id and (existing := _by_client_id(interaction, client_id)) is not None:
-        return existing
-    message = Message(
-        interaction=interaction, kind="out", body=text, author=clerk, client_id=client_id
-    )
-    db.session.add(message)
     if interaction.first_response_at is None:
         interaction.first_response_at = utcnow()
-    db.session.flush()
-    record_now(interaction, "message_out", clerk, message_id=message.id)
-    _commit_keeping_loaded()
-    deliver(interaction, message)
-    signals.message_added.send(interaction, message=message)
+    message, stored = _store(interaction, "out", text, client_id, clerk, "message_out", clerk)
+    if stored:
+        deliver(interaction, message)
+        signals.message_added.send(interaction, message=message)
     return message
 
 

@@ -56,6 +56,7 @@ class Resident(Watched):
         self.url = url
         self.token: str | None = None
         self.messages: dict[int, dict] = {}
+        self.arrivals: list[str] = []  # what came live, in order, repeats included
         self.status: dict = {}
         self.connects = 0
         self.sio = _client()
@@ -86,6 +87,7 @@ class Resident(Watched):
 
     def _on_message(self, m: dict) -> None:
         self.messages[m["id"]] = m
+        self.arrivals.append(m["body"])
         self.notify()
 
     def _on_status(self, status: dict) -> None:
@@ -139,6 +141,7 @@ class Clerk(Watched):
         self.http = sign_in(url, email)
         self.offers: list[dict] = []
         self.messages: dict[int, dict] = {}
+        self.arrivals: list[str] = []  # what came live, in order, repeats included
         self.snapshot: dict = {}
         self.connects = 0
         self.sio = _client()
@@ -175,6 +178,7 @@ class Clerk(Watched):
 
     def _on_message(self, m: dict) -> None:
         self.messages[m["id"]] = m
+        self.arrivals.append(m["body"])
         self.notify()
 
     def call(self, event: str, data: dict | None = None) -> dict:

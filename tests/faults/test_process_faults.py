@@ -139,13 +139,8 @@ class Nginx:
 
 
 @pytest.fixture
-def behind_nginx(tmp_path, redis_url, sqlite_template):
-    """Two web processes (SQLite file and Redis shared) behind the example nginx."""
-    if not Path(NGINX).exists():
-        message = f"nginx is not installed ({NGINX}; make nginx installs Debian's)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+def web_processes(tmp_path, redis_url, sqlite_template):
+    """Two web processes (SQLite file and Redis shared) and the Procfile's router."""
     database = tmp_path / "live.db"
     shutil.copyfile(sqlite_template, database)  # migrated, demo loaded: the release step
     env = {**os.environ, "OKIENKO_INSTANCE": str(tmp_path),
@@ -157,19 +152,30 @@ def behind_nginx(tmp_path, redis_url, sqlite_template):
     router = subprocess.Popen(
         [sys.executable, "-m", "flask", "--app", "app", "queue", "run-router", "--interval",
          "0.5"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    nginx = None
     try:
         for process in web:
             wait_healthy(process.url, process.process, process.log)
-        nginx = Nginx(tmp_path / "nginx", [process.port for process in web])
-        yield nginx, web
+        yield web
     finally:
-        if nginx is not None:
-            nginx.stop()
         for process in web:
             process.stop()
         router.terminate()
         router.wait(TIMEOUT)
+
+
+@pytest.fixture
+def behind_nginx(tmp_path, web_processes):
+    """The two web processes behind the example nginx."""
+    if not Path(NGINX).exists():
+        message = f"nginx is not installed ({NGINX}; make nginx installs Debian's)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    nginx = Nginx(tmp_path / "nginx", [process.port for process in web_processes])
+    try:
+        yield nginx, web_processes
+    finally:
+        nginx.stop()
 
 
 def stored(process: WebProcess, interaction_id: int) -> list[str]:
@@ -265,3 +271,41 @@ def test_the_console_in_a_browser_shows_what_came_while_it_was_away(behind_nginx
     console.fill("#reply", "Tak, słucham")
     console.locator("#reply-send").click()
     resident.wait_until(lambda: resident.sees("Tak, słucham"), what="the console's reply")
+
+
+def test_bursts_between_two_processes_arrive_whole_and_once(web_processes, closing):
+    """The resident on one process, their clerk on the other, both sending a burst without
+    waiting for answers: does every message reach the other side live, exactly once? (What
+    a process publishes while Redis is busy leaves in one batch; the other unpacks it.)"""
+    first, second = web_processes
+    resident = closing(Resident(first.url))
+    anna = closing(Clerk(second.url, ANNA))
+    assert anna.call("presence", {"status": "available"})["ok"]
+    assert resident.start(name="Jan")["ok"]
+    anna.wait_until(lambda: any(o["id"] == resident.interaction_id for o in anna.offers),
+                    what="Anna's offer")
+    assert anna.call("accept", {"interaction_id": resident.interaction_id})["ok"]
+
+    burst = 40
+    answers: list[dict] = []
+
+    def answered(answer: dict) -> None:
+        answers.append(answer)
+        anna.notify()
+
+    for n in range(burst):
+        resident.sio.emit("message", {"token": resident.token, "body": f"resident {n}",
+                                      "client_id": f"r{n}"},
+                          namespace="/chat", callback=answered)
+        anna.sio.emit("reply", {"interaction_id": resident.interaction_id,
+                                "body": f"clerk {n}"}, namespace="/staff", callback=answered)
+    anna.wait_until(lambda: len(answers) == 2 * burst, what="every message acknowledged")
+    assert all(answer["ok"] for answer in answers), answers
+    from_resident = {f"resident {n}" for n in range(burst)}
+    from_clerk = {f"clerk {n}" for n in range(burst)}
+    anna.wait_until(lambda: from_resident <= set(anna.arrivals), what="the resident's burst")
+    resident.wait_until(lambda: from_clerk <= set(resident.arrivals), what="the clerk's burst")
+    # Once each (the resident also had the clerk's greeting, a system message).
+    assert sorted(b for b in anna.arrivals if b.startswith("resident ")) == sorted(from_resident)
+    assert sorted(b for b in resident.arrivals if b.startswith("clerk ")) == sorted(from_clerk)
+    assert sorted(stored(first, resident.interaction_id)) == sorted(from_resident | from_clerk)
