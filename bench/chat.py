@@ -490,6 +490,9 @@ async def generate(kind: str, urls: list[str], conversations: list[Conversation]
         start = time.perf_counter()
         window[:] = [start + warmup, start + warmup + seconds]
         stop = window[1]
+        # Bodies double as client ids: unique per level, or a level that reuses the last
+        # one's conversations would be taken for resends (stored once, not delivered again).
+        level = secrets.token_hex(3)
 
         async def converse(pair: Pair) -> None:
             rng = random.Random(pair.c.index)
@@ -498,7 +501,7 @@ async def generate(kind: str, urls: list[str], conversations: list[Conversation]
             while at < stop:
                 await asyncio.sleep(max(0.0, at - time.perf_counter()))
                 try:
-                    await pair.send(turn, f"{pair.c.index}:{turn}")
+                    await pair.send(turn, f"{level}:{pair.c.index}:{turn}")
                 except (aiohttp.ClientError, ConnectionError) as error:  # the server dropped us
                     tally.failures += 1
                     tally.last_failure = tally.last_failure or f"send: {error!r}"
