@@ -79,6 +79,7 @@ bench: install
 	$(PY) bench/log_search.py
 	$(PY) bench/reports.py
 	$(PY) bench/chat.py
+	$(PY) bench/chat_steps.py
 
 ## Free-slot search with 100,000 bookings (add ARGS=--postgresql for a throwaway PostgreSQL)
 bench-booking: install

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from hub import outages
 from hub.config import ROOT, Config
 from hub.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
+from hub.socket_session import SocketSessionInterface
 from queueing.connection import connect, embedded_url
 from queueing.router import Router
 
@@ -106,6 +107,7 @@ def _init_extensions(app: Flask, redis_url: str) -> None:
     )
     i18n.init_app(app)
     security.init_app(app)
+    app.session_interface = SocketSessionInterface()
 
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"

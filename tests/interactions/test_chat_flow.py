@@ -1,8 +1,8 @@
 """A resident and a clerk converse over Socket.IO through the queue."""
 
-from hub.extensions import db
+from hub.extensions import db, socketio
 from hub.interactions.models import Interaction, InteractionEvent, Message
-from tests.conftest import ANNA, PIOTR, emit, received
+from tests.conftest import ANNA, PIOTR, emit, make_app, received
 
 
 def start_chat(resident, department="registry", lang="pl", name="Jan"):
@@ -153,3 +153,19 @@ def test_resident_leaving_the_queue_abandons_and_withdraws_the_offer(app, reside
     assert received(anna, "/staff", "offer_withdrawn")[-1]["reason"] == "abandoned"
     assert emit(anna, "/staff", "accept",
                 {"interaction_id": started["status"]["interaction_id"]})["code"] == "offer_gone"
+
+
+def test_a_resident_sending_too_fast_is_told_to_wait_and_nothing_refused_is_stored(settings):
+    """Past the chat's message limit, is the resident told to slow down in their language,
+    and is the refused message left unstored? (Counted in the process: no Redis trip.)"""
+    app = make_app(settings, RATELIMIT_ENABLED=True, RATELIMIT_CHAT_MESSAGES="3 per minute")
+    sio = socketio.test_client(app, namespace="/chat", query_string="lang=en")
+    token = emit(sio, "/chat", "start", {"department": "registry", "consent": True})["token"]
+    answers = [emit(sio, "/chat", "message", {"token": token, "client_id": f"c{n}",
+                                              "body": f"message {n}"}) for n in range(4)]
+    assert [a["ok"] for a in answers] == [True, True, True, False]
+    assert answers[-1]["code"] == "rate_limited"
+    assert answers[-1]["error"] == "Too many requests. Please wait a moment and try again."
+    resumed = emit(socketio.test_client(app, namespace="/chat"), "/chat", "resume",
+                   {"token": token, "after": 0})
+    assert [m["body"] for m in resumed["messages"]] == ["message 0", "message 1", "message 2"]
