@@ -28,9 +28,12 @@ class ResyncingRedisManager(RedisManager):
     """Flask-SocketIO's Redis message queue that reconnects quickly, resyncs its clients and
     batches what it publishes."""
 
+    # Until the server initialises it at its first connection (a worker process never
+    # does), and outside gevent, each publish goes at once.
+    _outbox = None
+
     def initialize(self) -> None:
         super().initialize()
-        self._outbox = None
         # Only in the long-lived gevent web server: a short CLI command or a test thread
         # publishes at once, so nothing waits in memory when it ends.
         if not self.write_only and self.server.async_mode == "gevent":

@@ -27,10 +27,10 @@ def _limiter() -> MovingWindowRateLimiter:
 def _local() -> MovingWindowRateLimiter:
     """Counts in this process: for a limit not shared, and for every limit while Redis is
     unreachable (as Flask-Limiter's fallback does)."""
-    limiter = current_app.extensions.get("okienko.event_limiter_fallback")
+    limiter = current_app.extensions.get("okienko.event_limiter_local")
     if limiter is None:
         limiter = MovingWindowRateLimiter(MemoryStorage())
-        current_app.extensions["okienko.event_limiter_fallback"] = limiter
+        current_app.extensions["okienko.event_limiter_local"] = limiter
     return limiter
 
 

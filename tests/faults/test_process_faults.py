@@ -309,3 +309,20 @@ def test_bursts_between_two_processes_arrive_whole_and_once(web_processes, closi
     assert sorted(b for b in anna.arrivals if b.startswith("resident ")) == sorted(from_resident)
     assert sorted(b for b in resident.arrivals if b.startswith("clerk ")) == sorted(from_clerk)
     assert sorted(stored(first, resident.interaction_id)) == sorted(from_resident | from_clerk)
+
+
+def test_what_a_process_without_sockets_emits_reaches_the_pages(web_processes, closing):
+    """The router, the workers and CLI commands serve no sockets, so Socket.IO never
+    initialises their message queue; does what they emit (an offer, a delivery report)
+    still reach a page held by a web process, even from a command that exits at once?"""
+    resident = closing(Resident(web_processes[0].url))
+    assert resident.start(name="Jan")["ok"]
+    emit_and_exit = (
+        "from app import create_app; from hub.extensions import socketio\n"
+        "app = create_app()\n"
+        "with app.app_context():\n"
+        f"    socketio.emit('message', {{'id': {2**31 - 1}, 'body': 'from a worker'}},\n"
+        f"                  to='interaction:{resident.interaction_id}', namespace='/chat')\n")
+    subprocess.run([sys.executable, "-c", emit_and_exit], cwd=ROOT, env=web_processes[0].env,
+                   check=True, timeout=TIMEOUT, capture_output=True)
+    resident.wait_until(lambda: resident.sees("from a worker"), what="the worker's message")
