@@ -5,7 +5,7 @@ drowns in the shared machine's noise. This one times the steps that a change tou
 CPU seconds of this process (not wall time: a Redis round trip's wait is not counted),
 alternatives side by side in the same run:
 
-- the chat message's rate limit counted in Redis (a Lua call) or in the process;
+- the chat message's rate limit (a Lua call in Redis);
 - the request context of a Socket.IO event: with Flask opening the signed session cookie,
   or with the connection's saved copy (hub/socket_session.py);
 - reading the interaction (the ORM's get) and storing a message (service.receive).
@@ -93,12 +93,9 @@ def main() -> None:
         rows: dict[str, list[float]] = {}
         for _ in range(args.rounds):
             with app.test_request_context():
-                rows.setdefault("rate limit in Redis (shared)", []).append(cpu_per_call(
+                rows.setdefault("rate limit (Redis)", []).append(cpu_per_call(
                     lambda: ratelimit.check("chat-message", "a", "RATELIMIT_CHAT_MESSAGES"),
                     args.count))
-                rows.setdefault("rate limit in the process", []).append(cpu_per_call(
-                    lambda: ratelimit.check("chat-message", "b", "RATELIMIT_CHAT_MESSAGES",
-                                            shared=False), args.count))
             app.session_interface = SecureCookieSessionInterface()
             environ.pop("saved_session", None)
             rows.setdefault("event context, cookie opened (Flask)", []).append(

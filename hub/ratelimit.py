@@ -24,30 +24,24 @@ def _limiter() -> MovingWindowRateLimiter:
     return limiter
 
 
-def _local() -> MovingWindowRateLimiter:
-    """Counts in this process: for a limit not shared, and for every limit while Redis is
-    unreachable (as Flask-Limiter's fallback does)."""
-    limiter = current_app.extensions.get("okienko.event_limiter_local")
+def _fallback() -> MovingWindowRateLimiter:
+    """Counts in this process while Redis is unreachable, as Flask-Limiter's fallback does."""
+    limiter = current_app.extensions.get("okienko.event_limiter_fallback")
     if limiter is None:
         limiter = MovingWindowRateLimiter(MemoryStorage())
-        current_app.extensions["okienko.event_limiter_local"] = limiter
+        current_app.extensions["okienko.event_limiter_fallback"] = limiter
     return limiter
 
 
-def check(scope: str, key: str, rule_setting: str, shared: bool = True) -> None:
-    """InvalidInput('rate_limited') once `key` has used up the configured rule for `scope`.
-
-    `shared=False` counts in this process, without a round trip to Redis: for a limit
-    checked on every chat message (a tenth of a message's CPU at saturation,
-    docs/performance.md "Chat"). A resident's socket stays on one process behind the load
-    balancer's sticky sessions; one spreading sockets over N processes gets N times it."""
+def check(scope: str, key: str, rule_setting: str) -> None:
+    """InvalidInput('rate_limited') once `key` has used up the configured rule for `scope`."""
     if not current_app.config["RATELIMIT_ENABLED"]:
         return
     rule = parse(current_app.config[rule_setting])
     try:
-        allowed = (_limiter() if shared else _local()).hit(rule, "okienko-events", scope, key)
+        allowed = _limiter().hit(rule, "okienko-events", scope, key)
     except (redis.RedisError, StorageError) as error:
         log.warning("rate limits counted in this process: Redis unreachable (%s)", error)
-        allowed = _local().hit(rule, "okienko-events", scope, key)
+        allowed = _fallback().hit(rule, "okienko-events", scope, key)
     if not allowed:
         raise InvalidInput("rate_limited")

@@ -157,7 +157,7 @@ def test_resident_leaving_the_queue_abandons_and_withdraws_the_offer(app, reside
 
 def test_a_resident_sending_too_fast_is_told_to_wait_and_nothing_refused_is_stored(settings):
     """Past the chat's message limit, is the resident told to slow down in their language,
-    and is the refused message left unstored? (Counted in the process: no Redis trip.)"""
+    and is the refused message left unstored?"""
     app = make_app(settings, RATELIMIT_ENABLED=True, RATELIMIT_CHAT_MESSAGES="3 per minute")
     sio = socketio.test_client(app, namespace="/chat", query_string="lang=en")
     token = emit(sio, "/chat", "start", {"department": "registry", "consent": True})["token"]
