@@ -1,5 +1,6 @@
 """A web process dies behind nginx: its resident and clerk reconnect to the other process and
-carry on the same conversation, and nothing acknowledged is lost.
+carry on the same conversation, and nothing acknowledged is lost. And between two live
+processes, bursts of messages, and emits from processes without sockets, arrive whole.
 
 Production's shape on loopback: two web processes started with the Procfile's `web` line
 (gunicorn, one gevent worker) and its `router` share one SQLite file and one Redis; the example
