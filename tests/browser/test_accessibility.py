@@ -8,6 +8,8 @@ hub's real Content-Security-Policy.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -388,7 +390,9 @@ def test_live_regions_and_alerts(shared_hub, contexts):
     page.select_option("#department", "residence")  # no opening hours: a position at any hour
     page.locator("#start-form button[type=submit]").click()
     expect(page.locator("#chat-alert")).to_be_empty()
-    expect(page.locator("#queue-status")).to_contain_text("1")
+    # A place in the queue, whatever it is: the shared hub may hold another test's resident
+    # there (a call back taken from a chat keeps the chat's place).
+    expect(page.locator("#queue-status")).to_have_text(re.compile(r"Jesteś \d+\. w kolejce"))
     expect(page.get_by_role("log")).to_have_id("transcript")
 
     page.click("#message-form button[type=submit]")               # nothing written
