@@ -153,18 +153,17 @@ def on_rate(data: dict) -> dict:
     return {"status": status(interaction)}
 
 
-def deliver(interaction: Interaction, message: Message) -> None:
+def deliver(interaction: Interaction, message: Message, skip_sid: str | None = None) -> None:
     """The web chat's sender: push a committed message to the resident's open pages."""
     socketio.emit("message", payloads.message(message), to=room(interaction.id),
-                  namespace=NAMESPACE)
+                  namespace=NAMESPACE, skip_sid=skip_sid)
 
 
 def _on_message_added(interaction: Interaction, message: Message) -> None:
     # The resident's own words reach their other open tabs; replies come through deliver().
     # The tab that sent them has the message in its ack already: one frame fewer.
     if message.kind == "in" and interaction.channel == "webchat":
-        socketio.emit("message", payloads.message(message), to=room(interaction.id),
-                      namespace=NAMESPACE, skip_sid=sending_socket(NAMESPACE))
+        deliver(interaction, message, skip_sid=sending_socket(NAMESPACE))
 
 
 def _on_interaction_changed(interaction: Interaction) -> None:

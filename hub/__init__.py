@@ -119,7 +119,7 @@ def _init_extensions(app: Flask, redis_url: str) -> None:
         app,
         client_manager=(ResyncingRedisManager(redis_url, channel="flask-socketio")
                         if app.config["SOCKETIO_MESSAGE_QUEUE"] else None),
-        async_mode=app.config.get("SOCKETIO_ASYNC_MODE", "threading"),
+        async_mode=app.config["SOCKETIO_ASYNC_MODE"],
         # None: same origin only (the widget runs in a frame of the hub), also behind a proxy
         # that sets X-Forwarded-Proto/-Host; [] would switch the Origin check off.
         cors_allowed_origins=None,
