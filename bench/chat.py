@@ -60,11 +60,19 @@ TARGET_P99_MS = 100.0
 # -- the servers -------------------------------------------------------------------------
 
 
-def procfile_web(port: int) -> tuple[dict[str, str], list[str]]:
-    """The Procfile's `web` line as (environment, argv), bound to 127.0.0.1:port."""
+HUB_APP = "app:create_web_app()"
+RELAY_APP = "bench.relay_app:create_app()"
+
+
+def procfile_web(port: int, app: str = HUB_APP) -> tuple[dict[str, str], list[str]]:
+    """The Procfile's `web` line as (environment, argv), bound to 127.0.0.1:port, serving
+    the hub or (`app`) another WSGI app the same way."""
     line = next(raw for raw in (ROOT / "Procfile").read_text().splitlines()
                 if raw.startswith("web:"))
     words = shlex.split(line.split(":", 1)[1].replace("${PORT:-5000}", str(port)))
+    if HUB_APP not in words:
+        raise RuntimeError(f"the Procfile's web line no longer serves {HUB_APP}")
+    words = [app if word == HUB_APP else word for word in words]
     env = {}
     while "=" in words[0] and not words[0].startswith("-"):
         key, value = words.pop(0).split("=", 1)
@@ -128,14 +136,15 @@ class Servers:
                 process.wait(5)
 
 
-def start_hubs(count: int, env: dict[str, str], work: Path) -> Servers:
+def start_web(count: int, env: dict[str, str], work: Path, app: str = HUB_APP) -> Servers:
+    """`count` processes of the Procfile's web line, each on its own loopback port."""
     from tests.conftest import free_port
 
     servers = Servers()
     try:
         for _ in range(count):
             port = free_port()
-            extra, argv = procfile_web(port)
+            extra, argv = procfile_web(port, app)
             # Its own control socket: gunicorn's default path is one per machine.
             argv += ["--control-socket", str(work / f"gunicorn-{port}.ctl")]
             log = work / f"gunicorn-{port}.log"
@@ -439,6 +448,28 @@ class HubPair(Pair):
                 await side.ws.close()
 
 
+class RelayPair(HubPair):
+    """The same two Socket.IO sockets against bench/relay_app.py: no token, no login."""
+
+    async def open(self, urls: list[str], session) -> None:
+        resident_url = urls[self.c.index % len(urls)]
+        clerk_url = urls[(self.c.index // 2) % len(urls)]  # as HubPair's
+
+        def on_message(name: str, payload: dict) -> None:
+            if name == "message":
+                self.arrived(payload["body"])
+
+        query = f"?pair={self.c.index}&side="
+        self.resident = await self._connect(session, resident_url + query + "r", "/relay",
+                                            on_message, {})
+        self.clerk = await self._connect(session, clerk_url + query + "c", "/relay",
+                                         on_message, {})
+
+    async def send(self, turn: int, body: str) -> None:
+        self.in_flight[body] = self.send_time()
+        await (self.resident if turn % 2 == 0 else self.clerk).emit("message", {"body": body})
+
+
 class FloorPair(Pair):
     async def open(self, urls: list[str], session) -> None:
         base = urls[0].replace("http://", "ws://") + f"/ws/{self.c.index}/"
@@ -474,7 +505,7 @@ async def generate(kind: str, urls: list[str], conversations: list[Conversation]
 
     tally = Tally()
     window = [float("inf"), float("inf")]
-    cls = HubPair if kind == "hub" else FloorPair
+    cls = {"hub": HubPair, "relay": RelayPair, "floor": FloorPair}[kind]
     pairs = [cls(c, tally, window) for c in conversations]
     connector = aiohttp.TCPConnector(limit=0, force_close=False)
     async with aiohttp.ClientSession(connector=connector) as session:
@@ -636,9 +667,10 @@ def show(row: Row) -> None:
         print(f"       last error: {row.note}", flush=True)
 
 
-def ratio(hub: Row, floor: Row) -> None:
-    print(f"hub/floor at N={hub.pairs}: CPU per message {hub.server_cpu_per_1k / floor.server_cpu_per_1k:.1f}×, "
-          f"p50 {hub.p50 / floor.p50:.1f}×, p99 {hub.p99 / floor.p99:.1f}×", flush=True)
+def ratio(upper: Row, lower: Row) -> None:
+    print(f"{upper.kind}/{lower.kind} at N={upper.pairs}: CPU per message "
+          f"{upper.server_cpu_per_1k / lower.server_cpu_per_1k:.1f}×, "
+          f"p50 {upper.p50 / lower.p50:.1f}×, p99 {upper.p99 / lower.p99:.1f}×", flush=True)
 
 
 # -- driver ------------------------------------------------------------------------------
@@ -651,24 +683,25 @@ class Bench:
         self.args = args
         self.env = env
         self.conversations: list[Conversation] = []
-        self.hubs: dict[int, Servers] = {}
+        self.webs: dict[tuple[str, int], Servers] = {}  # (hub or relay, processes)
         self.floor: Servers | None = None
         self.redis_pid = redis_pid(env.redis_url)
 
     def ensure(self, count: int) -> None:
         if count > len(self.conversations):
-            if self.hubs:
+            if self.webs:
                 raise RuntimeError("seed before starting servers")
             self.conversations = seed(self.env.database_url, self.env.redis_url, self.env.work,
                                       count)
 
-    def hub(self, processes: int) -> Servers:
-        if processes not in self.hubs:
-            for other in list(self.hubs):  # one hub set at a time: the cores are few
-                self.hubs.pop(other).stop()
+    def web(self, kind: str, processes: int) -> Servers:
+        if (kind, processes) not in self.webs:
+            for other in list(self.webs):  # one set of servers at a time: the cores are few
+                self.webs.pop(other).stop()
             env = hub_env(self.env.database_url, self.env.redis_url, self.env.work)
-            self.hubs[processes] = start_hubs(processes, env, self.env.work)
-        return self.hubs[processes]
+            self.webs[kind, processes] = start_web(processes, env, self.env.work,
+                                                   HUB_APP if kind == "hub" else RELAY_APP)
+        return self.webs[kind, processes]
 
     def run(self, kind: str, pairs: int, processes: int) -> Row:
         conversations = self.conversations[:pairs]
@@ -676,15 +709,16 @@ class Bench:
             self.floor = self.floor or start_floor(self.env.work)
             servers = self.floor
         else:
-            servers = self.hub(processes)
-            asyncio.run(sign_in(servers.urls[0], conversations))
+            servers = self.web(kind, processes)
+            if kind == "hub":
+                asyncio.run(sign_in(servers.urls[0], conversations))
         row = measure(kind, servers, conversations, self.args.seconds, self.args.generators,
-                      self.redis_pid if kind == "hub" else None, processes)
+                      None if kind == "floor" else self.redis_pid, processes)
         show(row)
         return row
 
     def stop(self) -> None:
-        for servers in [*self.hubs.values(), self.floor]:
+        for servers in [*self.webs.values(), self.floor]:
             if servers is not None:
                 servers.stop()
 
@@ -698,11 +732,11 @@ def redis_pid(url: str) -> int | None:
         return None
 
 
-def find_max(bench: Bench, processes: int, start: int, step: int) -> int:
+def find_max(bench: Bench, kind: str, processes: int, start: int, step: int) -> int:
     """Step N up until p99 reaches the target (or messages are lost); the last N below it."""
     best, pairs = 0, start
     while pairs <= len(bench.conversations):
-        row = bench.run("hub", pairs, processes)
+        row = bench.run(kind, pairs, processes)
         if row.p99 >= TARGET_P99_MS or row.lost or row.failures:
             break
         best, pairs = pairs, pairs + step
@@ -723,7 +757,12 @@ def main() -> None:
     parser.add_argument("--max-start", type=int, default=100)
     parser.add_argument("--max-step", type=int, default=100)
     parser.add_argument("--max-pairs", type=int, default=2000)
-    parser.add_argument("--no-floor", action="store_true", help="measure the hub only")
+    parser.add_argument("--no-floor", action="store_true",
+                        help="measure the hub only (neither the floor nor the relay)")
+    parser.add_argument("--server", choices=("hub", "relay"), default="hub",
+                        help="what --find-max measures: the hub, or the plain relay")
+    parser.add_argument("--relay-gc", action="store_true",
+                        help="give the relay the hub's garbage-collection threshold")
     parser.add_argument("--per-second", action="store_true",
                         help="also print the worst latency of each second (finds stalls)")
     parser.add_argument("--floor-server", type=int, help=argparse.SUPPRESS)
@@ -738,6 +777,10 @@ def main() -> None:
     if args.per_second:
         os.environ["CHAT_DEBUG"] = "1"  # read by the generator processes
 
+    if args.relay_gc:  # read by relay_app in the servers, which inherit the environment
+        from app import GC_YOUNG_THRESHOLD
+
+        os.environ["RELAY_GC_THRESHOLD"] = str(GC_YOUNG_THRESHOLD)
     with environment(args, "chat.db") as env:
         bench = Bench(args, env)
         try:
@@ -748,16 +791,22 @@ def main() -> None:
                   f"conversation, sides in turn", flush=True)
             print(HEADER, flush=True)
             if args.find_max:
-                found = {p: find_max(bench, p, args.max_start, args.max_step) for p in (1, 2)}
+                found = {p: find_max(bench, args.server, p, args.max_start, args.max_step)
+                         for p in (1, 2)}
                 for processes, best in found.items():
                     print(f"largest N with p99 < {TARGET_P99_MS:.0f} ms and nothing lost, "
-                          f"{processes} process(es): {best}", flush=True)
+                          f"{args.server}, {processes} process(es): {best}", flush=True)
                 return
             for pairs in levels:
-                floor = None if args.no_floor else bench.run("floor", pairs, 1)
+                floor = relay = None
+                if not args.no_floor:
+                    floor = bench.run("floor", pairs, 1)
+                    relay = bench.run("relay", pairs, args.processes)
                 hub = bench.run("hub", pairs, args.processes)
-                if floor is not None:
+                if floor is not None and relay is not None:
                     ratio(hub, floor)
+                    ratio(relay, floor)
+                    ratio(hub, relay)
         finally:
             bench.stop()
 
