@@ -15,6 +15,10 @@ The floor, in the same run: a bare aiohttp websocket server that pairs the two c
 of a conversation and relays each text frame to the other, nothing else (no Socket.IO, no
 database, no Redis), under the same load.
 
+The relay, in the same run: a plain Flask-SocketIO app served as the hub is (bench/relay_app.py)
+that relays each side's `message` event to the other side's room: the stack's own cost,
+between the floor and the hub.
+
 The load generator speaks Engine.IO 4 / Socket.IO 5 on aiohttp websockets itself (a few
 lines, see SocketIO below) rather than through python-socketio's client, whose per-message
 cost would make the generator the bottleneck first; its own CPU use and event-loop lag are
@@ -23,6 +27,8 @@ printed beside each row, so a saturated generator shows.
 Run: .venv/bin/python bench/chat.py [--pairs 100,500,1000] [--seconds 15] [--processes 1]
      .venv/bin/python bench/chat.py --find-max          (largest N with p99 < 100 ms, 1 and 2
                                                           processes)
+     .venv/bin/python bench/chat.py --find-max --server relay [--relay-gc]   (the same for the
+                                                          relay, with the hub's GC settings)
 """
 
 from __future__ import annotations
