@@ -22,15 +22,18 @@ from sqlalchemy import select
 
 from hub import create_app
 from hub.background import start_sweeper
+from hub.overload import start_watching
 
 GC_YOUNG_THRESHOLD = 20_000  # allocations between young collections (Python's default: 700)
 
 
 def create_web_app() -> Flask:
-    """The app as a web process runs it: with the periodic routing sweep."""
+    """The app as a web process runs it: with the periodic routing sweep and the watch on
+    its event loop that turns new chats away when it falls behind."""
     app = create_app()
     if app.config["ROUTER_SWEEP_IN_WEB"]:
         start_sweeper(app)
+    start_watching(app)
     # Every full garbage collection would scan the ~160,000 objects the app is built of
     # (~150 ms, a pause for every socket of the process); frozen, only newer ones are.
     gc.freeze()

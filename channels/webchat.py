@@ -14,7 +14,7 @@ from flask import Flask, current_app, request
 from flask_socketio import join_room
 from sqlalchemy import select
 
-from hub import payloads, ratelimit, signals, tokens
+from hub import overload, payloads, ratelimit, signals, tokens
 from hub.accounts.models import Department
 from hub.errors import InvalidInput
 from hub.extensions import db, socketio
@@ -24,6 +24,7 @@ from hub.i18n import current_language
 from hub.interactions import calls, routing, service
 from hub.interactions.delivery import register_sender
 from hub.interactions.models import Interaction, Message
+from hub.metrics import counters
 from hub.review import mystery
 from hub.security import MAX_ID
 
@@ -94,6 +95,9 @@ def on_start(data: dict) -> dict:
     ratelimit.check("chat-start", request.remote_addr or "-", "RATELIMIT_PUBLIC")
     if data.get("consent") is not True:
         raise InvalidInput("consent_required")
+    if overload.too_busy_for_new_chats():
+        counters.count_chat_refused("busy")
+        raise InvalidInput("busy")
     # A supervisor's mystery-shopper link: checked first, flagged only in the record.
     shopper = mystery.chat_pending(data.get("mystery")) if data.get("mystery") else None
     interaction = service.open_interaction(

@@ -122,6 +122,9 @@ class Config:
         self.CALLBACK_RETRY_DAYS = _int("CALLBACK_RETRY_DAYS", 3)
         # Chat and the hotline offer a callback when the estimated wait is longer than this.
         self.CALLBACK_OFFER_WAIT_SECONDS = _int("CALLBACK_OFFER_WAIT_SECONDS", 300)
+        # A web process whose event loop woke a sleeper this late (ms) in the last 2 s
+        # refuses new chats, offering a call back; 0: never (hub/overload.py).
+        self.CHAT_ADMISSION_LAG_MS = _int("CHAT_ADMISSION_LAG_MS", 500)
         self.CALLBACK_RING_SECONDS = _int("CALLBACK_RING_SECONDS", 30)
         self.HOTLINE_DEPARTMENT = os.environ.get("HOTLINE_DEPARTMENT", "general")
         # The switchboard the hotline puts callers through to when the wait is short;

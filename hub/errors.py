@@ -25,6 +25,10 @@ MESSAGES = {
         "You cannot reply to this contact here; answer using the contact details given."
     ),
     "rate_limited": _l("Too many requests. Please wait a moment and try again."),
+    "busy": _l(
+        "Very many residents are writing to us right now, so we cannot start a new chat. "
+        "Please try again in a few minutes, or ask us to call you back."
+    ),
     "not_rateable": _l("You can rate the conversation once it has ended."),
     "canned_department": _l("Please choose a department from the list."),
     "canned_language": _l("Please choose a language from the list."),

@@ -34,6 +34,7 @@ from hub.extensions import db
 from hub.interactions.models import CHANNELS, OPEN_STATES, Interaction, InteractionEvent
 from hub.jobs import queue
 from hub.metrics import counters
+from hub.overload import loop_lag
 from hub.queue import router
 from hub.supervisor import wallboard
 
@@ -103,6 +104,13 @@ def _process(up: dict[str, bool]) -> Iterator[Metric]:
                   ("process", "schema"))
     info.add_metric([process, _schema_revision() if up["database"] else "unknown"], 1)
     yield info
+    lag = loop_lag()
+    if lag is not None:  # only a web process measures it
+        late = _gauge("okienko_event_loop_lag_seconds", "The latest this web process's event "
+                      "loop woke a sleeper in the last 2 s: past CHAT_ADMISSION_LAG_MS it "
+                      "turns new chats away.", ("process",))
+        late.add_metric([process], lag)
+        yield late
 
 
 def _schema_revision() -> str:
@@ -232,6 +240,12 @@ def _counters() -> Iterator[Metric]:
     for (namespace, kind), count in sorted(counters.socket_errors().items()):
         socket_errors.add_metric([namespace, kind], count)
     yield socket_errors
+    refused = CounterMetricFamily(
+        "okienko_chats_refused", "New web chats turned away: reason busy (a web process had "
+        "fallen behind, CHAT_ADMISSION_LAG_MS).", labels=["reason"])
+    for reason, count in sorted({"busy": 0, **counters.chats_refused()}.items()):
+        refused.add_metric([reason], count)
+    yield refused
     waits = HistogramMetricFamily(
         "okienko_wait_seconds", "How long contacts waited from queueing until a clerk took "
         "them, counted when taken.", labels=["department", "channel"])

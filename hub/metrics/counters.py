@@ -39,6 +39,17 @@ def count_socket_error(namespace: str, kind: str) -> None:
     router().redis.hincrby(_key("socket_errors"), f"{namespace}|{kind}", 1)
 
 
+def count_chat_refused(reason: str) -> None:
+    """A resident's new chat was turned away: reason "busy" (the process had fallen behind)."""
+    router().redis.hincrby(_key("chats_refused"), reason, 1)
+
+
+def chats_refused() -> dict[str, int]:
+    """reason → new chats turned away by every process."""
+    raw = router().redis.hgetall(_key("chats_refused"))
+    return {reason: int(value) for reason, value in raw.items()}
+
+
 def observe_wait(department: str, channel: str, seconds: float) -> None:
     """A contact was taken by a clerk after waiting `seconds` since it was queued."""
     bucket = next((str(bound) for bound in WAIT_BUCKETS if seconds <= bound), "+Inf")

@@ -164,6 +164,17 @@
     box.appendChild(link);
   }
 
+  /* The hub turned a new chat away as too busy (hub/overload.py): a call back instead,
+     for the topic chosen. */
+  function offerCallbackWhenBusy(department) {
+    var box = $("busy-callback");
+    box.hidden = !department;
+    if (!department) return;
+    var link = $("busy-callback-link");
+    link.href = root.dataset.callbackUrl + "?" + new URLSearchParams({ department: department, lang: lang });
+    if (embedded) { link.target = "_blank"; link.rel = "noopener"; }
+  }
+
   /* -- starting and resuming ----------------------------------------------------------- */
 
   function opened(answer, focus) {
@@ -208,6 +219,7 @@
                     device: deviceId(), mystery: mysteryToken(),
                     video: $("video-request").checked })
       .then(function (answer) {
+        offerCallbackWhenBusy(answer.code === "busy" ? department : "");
         if (!answer.ok) { showAlert(answer.error); return; }
         forgetMysteryToken();
         state = {};

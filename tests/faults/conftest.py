@@ -51,7 +51,7 @@ def _client() -> socketio.Client:
 class Resident(Watched):
     """A resident's chat page: start, send with client ids, resume on every reconnect."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, lang: str = "en") -> None:
         super().__init__()
         self.url = url
         self.token: str | None = None
@@ -63,7 +63,7 @@ class Resident(Watched):
         self.sio.on("connect", self._on_connect, namespace="/chat")
         self.sio.on("message", self._on_message, namespace="/chat")
         self.sio.on("status", self._on_status, namespace="/chat")
-        self.sio.connect(url + "?lang=en", namespaces=["/chat"], transports=["websocket"],
+        self.sio.connect(f"{url}?lang={lang}", namespaces=["/chat"], transports=["websocket"],
                          wait_timeout=TIMEOUT)
 
     @property

@@ -10,6 +10,7 @@ Production's shape on loopback: two web processes started with the Procfile's `w
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import shutil
 import signal
@@ -139,15 +140,21 @@ class Nginx:
                 self.process.wait(TIMEOUT)
 
 
+def live_env(tmp_path: Path, redis_url: str, sqlite_template: Path) -> dict[str, str]:
+    """A live hub's environment: its own SQLite file (migrated, demo loaded: the release
+    step) and key prefix on the test's Redis."""
+    database = tmp_path / "live.db"
+    shutil.copyfile(sqlite_template, database)
+    return {**os.environ, "OKIENKO_INSTANCE": str(tmp_path),
+            "DATABASE_URL": f"sqlite:///{database}", "REDIS_URL": redis_url,
+            "REDIS_PREFIX": f"web{uuid.uuid4().hex[:8]}:", "SECRET_KEY": "live-secret",
+            "RATELIMIT_ENABLED": "0"}
+
+
 @pytest.fixture
 def web_processes(tmp_path, redis_url, sqlite_template):
     """Two web processes (SQLite file and Redis shared) and the Procfile's router."""
-    database = tmp_path / "live.db"
-    shutil.copyfile(sqlite_template, database)  # migrated, demo loaded: the release step
-    env = {**os.environ, "OKIENKO_INSTANCE": str(tmp_path),
-           "DATABASE_URL": f"sqlite:///{database}", "REDIS_URL": redis_url,
-           "REDIS_PREFIX": f"web{uuid.uuid4().hex[:8]}:", "SECRET_KEY": "live-secret",
-           "RATELIMIT_ENABLED": "0"}
+    env = live_env(tmp_path, redis_url, sqlite_template)
     web = [WebProcess(env, tmp_path) for _ in range(2)]
     # The Procfile's `router`: the periodic sweep the web processes leave to it.
     router = subprocess.Popen(
@@ -327,3 +334,60 @@ def test_what_a_process_without_sockets_emits_reaches_the_pages(web_processes, c
     subprocess.run([sys.executable, "-c", emit_and_exit], cwd=ROOT, env=web_processes[0].env,
                    check=True, timeout=TIMEOUT, capture_output=True)
     resident.wait_until(lambda: resident.sees("from a worker"), what="the worker's message")
+
+
+def loop_lag(process: WebProcess) -> float:
+    """The process's own figure at /metrics: its event loop's worst recent lateness."""
+    metrics = requests.get(process.url + "/metrics", timeout=TIMEOUT).text
+    found = re.search(r"^okienko_event_loop_lag_seconds\{[^}]*\} (\S+)$", metrics, re.M)
+    assert found, "no okienko_event_loop_lag_seconds at /metrics"
+    return float(found.group(1))
+
+
+def test_a_process_that_falls_behind_turns_new_chats_away_and_keeps_the_open_ones(
+        tmp_path, redis_url, sqlite_template, contexts, closing):
+    """A web process stalls (stopped for 0.6 s, as a starved or overloaded one would): for
+    the next moments a resident starting a chat in the browser is told why and offered a
+    call back, nothing is stored for them, the chat already open goes on, and new chats
+    are taken again once the process keeps up."""
+    env = {**live_env(tmp_path, redis_url, sqlite_template), "CHAT_ADMISSION_LAG_MS": "300"}
+    process = WebProcess(env, tmp_path)
+    try:
+        wait_healthy(process.url, process.process, process.log)
+        open_chat = closing(Resident(process.url))
+        assert open_chat.start(name="Jan")["ok"]
+        page = contexts.new_page(process.url)
+        page.goto("/chat")
+        page.select_option("#department", "general")
+        page.check("#consent")
+        with live_database(process) as connection:
+            chats_before = connection.execute("SELECT count(*) FROM interactions").fetchone()
+
+        os.killpg(process.process.pid, signal.SIGSTOP)
+        time.sleep(0.6)  # the stall itself
+        os.killpg(process.process.pid, signal.SIGCONT)
+        deadline = time.monotonic() + TIMEOUT
+        while loop_lag(process) <= 0.3:  # the watcher measures as soon as the loop runs
+            assert time.monotonic() < deadline, "the stall never showed at /metrics"
+            time.sleep(0.05)  # polling a figure: no event says it changed
+
+        page.get_by_role("button", name="Rozpocznij czat").click()
+        expect(page.locator("#chat-alert")).to_contain_text("bardzo wielu mieszkańców")
+        link = page.get_by_role("link", name="Poproś o telefon z urzędu")
+        expect(link).to_be_visible()
+        expect(link).to_have_attribute("href", re.compile(r"^/callback\?department=general&"))
+        expect(page.locator("#start-form")).to_be_visible()
+        assert open_chat.send("Czy mój wniosek jest gotowy?")["ok"]
+        with live_database(process) as connection:
+            assert connection.execute("SELECT count(*) FROM interactions").fetchone() == \
+                chats_before
+        metrics = requests.get(process.url + "/metrics", timeout=TIMEOUT).text
+        assert 'okienko_chats_refused_total{reason="busy"} 1.0' in metrics
+
+        newcomer = closing(Resident(process.url))
+        while not newcomer.start(name="Ewa")["ok"]:  # until the 2-s window has passed
+            assert time.monotonic() < deadline, "new chats stayed refused"
+            time.sleep(0.2)  # as a resident trying again: no event says the window closed
+        assert newcomer.status["state"] == "queued"
+    finally:
+        process.stop()
