@@ -45,7 +45,9 @@ class LoopLag:
     def worst(self) -> float:
         """The latest wake-up of the window, in seconds (0 before the first)."""
         since = time.monotonic() - WINDOW_SECONDS
-        return max((late for woken, late in self._samples if woken >= since), default=0.0)
+        # A copy: with threads (the development server) the watcher may append meanwhile.
+        samples = list(self._samples)
+        return max((late for woken, late in samples if woken >= since), default=0.0)
 
 
 def start_watching(app: Flask) -> None:
