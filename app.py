@@ -34,6 +34,12 @@ def create_web_app() -> Flask:
     if app.config["ROUTER_SWEEP_IN_WEB"]:
         start_sweeper(app)
     start_watching(app)
+    collect_garbage_rarely()
+    return app
+
+
+def collect_garbage_rarely() -> None:
+    """The web process's garbage collection, once its app is built."""
     # Every full garbage collection would scan the ~160,000 objects the app is built of
     # (~150 ms, a pause for every socket of the process); frozen, only newer ones are.
     gc.freeze()
@@ -42,7 +48,6 @@ def create_web_app() -> Flask:
     # scans every socket's state. Rarer collections: p99 99 ms instead of 296 ms at 500
     # messages a second (docs/performance.md, "Chat").
     gc.set_threshold(GC_YOUNG_THRESHOLD, 10, 10)
-    return app
 
 
 def prepare(app: Flask, demo: bool) -> None:

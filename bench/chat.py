@@ -768,7 +768,7 @@ def main() -> None:
     parser.add_argument("--server", choices=("hub", "relay"), default="hub",
                         help="what --find-max measures: the hub, or the plain relay")
     parser.add_argument("--relay-gc", action="store_true",
-                        help="give the relay the hub's garbage-collection threshold")
+                        help="give the relay the hub's garbage-collection settings")
     parser.add_argument("--per-second", action="store_true",
                         help="also print the worst latency of each second (finds stalls)")
     parser.add_argument("--floor-server", type=int, help=argparse.SUPPRESS)
@@ -784,9 +784,7 @@ def main() -> None:
         os.environ["CHAT_DEBUG"] = "1"  # read by the generator processes
 
     if args.relay_gc:  # read by relay_app in the servers, which inherit the environment
-        from app import GC_YOUNG_THRESHOLD
-
-        os.environ["RELAY_GC_THRESHOLD"] = str(GC_YOUNG_THRESHOLD)
+        os.environ["RELAY_HUB_GC"] = "1"
     with environment(args, "chat.db") as env:
         bench = Bench(args, env)
         try:

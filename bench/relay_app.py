@@ -12,7 +12,6 @@ Run by bench/chat.py: gunicorn ... 'bench.relay_app:create_app()'
 
 from __future__ import annotations
 
-import gc
 import os
 
 from flask import Flask, request
@@ -43,9 +42,6 @@ def on_message(data: object) -> dict:
 
 
 def create_app() -> Flask:
-    if os.environ.get("RELAY_GC_THRESHOLD"):  # --relay-gc: the hub's settings, to compare
-        gc.freeze()
-        gc.set_threshold(int(os.environ["RELAY_GC_THRESHOLD"]), 10, 10)
     app = Flask(__name__)
     app.config["SECRET_KEY"] = os.environ.get("SECRET_KEY", "relay")
     app.add_url_rule("/healthz", "healthz", lambda: "ok")
@@ -54,4 +50,8 @@ def create_app() -> Flask:
                       async_mode=os.environ.get("SOCKETIO_ASYNC_MODE", "gevent"))
     socketio.on_event("connect", on_connect, namespace=NAMESPACE)
     socketio.on_event("message", on_message, namespace=NAMESPACE)
+    if os.environ.get("RELAY_HUB_GC"):  # --relay-gc: the hub's own settings, to compare
+        from app import collect_garbage_rarely
+
+        collect_garbage_rarely()
     return app
