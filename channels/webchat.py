@@ -125,7 +125,7 @@ def on_resume(data: dict) -> dict:
 @acknowledged
 def on_message(data: dict) -> dict:
     interaction = tokens.resolve(data.get("token"))
-    ratelimit.check("chat-message", f"{interaction.id}", "RATELIMIT_CHAT_MESSAGES")
+    ratelimit.check_in_process("chat-message", f"{interaction.id}", "RATELIMIT_CHAT_MESSAGES")
     client_id = data.get("client_id") if isinstance(data.get("client_id"), str) else None
     message = service.receive(interaction, data.get("body"), (client_id or "")[:80] or None)
     return {"message": payloads.message(message)}

@@ -6,7 +6,7 @@ from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from hub.errors import InvalidInput
-from hub.extensions import db
+from hub.interactions import lookup
 from hub.interactions.models import Interaction
 
 
@@ -26,7 +26,7 @@ def resolve(token: object) -> Interaction:
         data = _serializer().loads(token, max_age=current_app.config["RESIDENT_TOKEN_MAX_AGE"])
     except BadSignature:
         raise InvalidInput("bad_token") from None
-    interaction = db.session.get(Interaction, data.get("i"))
+    interaction = lookup.interaction(data.get("i"))
     if interaction is None or interaction.resident_key != data.get("k"):
         raise InvalidInput("bad_token")
     return interaction

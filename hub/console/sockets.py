@@ -22,7 +22,7 @@ from hub.callbacks import service as callbacks
 from hub.errors import InvalidInput
 from hub.extensions import db, socketio
 from hub.fanout import sending_socket
-from hub.interactions import routing, service
+from hub.interactions import lookup, routing, service
 from hub.interactions.access import check_handler
 from hub.interactions.models import Interaction, Message
 from hub.interactions.transfer import transfer, transfer_targets
@@ -49,7 +49,7 @@ def _me() -> User:
 
 
 def _interaction(data: dict, must_hold: bool = True) -> Interaction:
-    interaction = db.session.get(Interaction, _int(data.get("interaction_id")))
+    interaction = lookup.interaction(_int(data.get("interaction_id")))
     if interaction is None:
         raise InvalidInput("offer_gone")
     if must_hold:

@@ -1,7 +1,10 @@
 """A resident and a clerk converse over Socket.IO through the queue."""
 
+from limits import parse
+
 from hub.extensions import db, socketio
 from hub.interactions.models import Interaction, InteractionEvent, Message
+from hub.ratelimit import LocalWindowCounter
 from tests.conftest import ANNA, PIOTR, emit, make_app, received
 
 
@@ -169,3 +172,14 @@ def test_a_resident_sending_too_fast_is_told_to_wait_and_nothing_refused_is_stor
     resumed = emit(socketio.test_client(app, namespace="/chat"), "/chat", "resume",
                    {"token": token, "after": 0})
     assert [m["body"] for m in resumed["messages"]] == ["message 0", "message 1", "message 2"]
+
+
+def test_the_chat_limit_slides_over_the_window_edge_and_frees_up_after_a_pause():
+    """Is a burst just before a new window still counted just after it, and may a resident
+    who paused write again, while another conversation is counted apart?"""
+    limit = LocalWindowCounter(parse("3 per minute"))
+    assert [limit.hit("7", now=59.0) for _ in range(3)] == [True, True, True]
+    assert limit.hit("7", now=61.0) is False  # 3 × 58/60 of the last window + 1 > 3
+    assert limit.hit("8", now=61.0) is True
+    assert limit.hit("7", now=100.0) is True  # 3 × 20/60 + 1 ≤ 3
+    assert [limit.hit("7", now=181.0) for _ in range(4)] == [True, True, True, False]
