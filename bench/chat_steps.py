@@ -5,10 +5,12 @@ drowns in the shared machine's noise. This one times the steps that a change tou
 CPU seconds of this process (not wall time: a Redis round trip's wait is not counted),
 alternatives side by side in the same run:
 
-- the chat message's rate limit (a Lua call in Redis);
+- the chat message's rate limit: a Lua call in Redis, or counted in the process (what the
+  message path does);
 - the request context of a Socket.IO event: with Flask opening the signed session cookie,
   or with the connection's saved copy (hub/socket_session.py);
-- reading the interaction (the ORM's get) and storing a message (service.receive).
+- reading the interaction (the ORM's get, and hub.interactions.lookup, which the message
+  path uses) and storing a message (service.receive).
 
 Run: .venv/bin/python bench/chat_steps.py [--rounds 3] [--count 3000]
 """
@@ -53,7 +55,7 @@ def main() -> None:
 
         from hub import create_app, ratelimit
         from hub.extensions import db
-        from hub.interactions import service
+        from hub.interactions import lookup, service
         from hub.interactions.models import Interaction
         from hub.socket_session import SocketSessionInterface
 
@@ -81,7 +83,7 @@ def main() -> None:
 
         def read_and_store() -> None:
             with app.app_context():
-                interaction = db.session.get(Interaction, interaction_id)
+                interaction = lookup.interaction(interaction_id)
                 sent[0] += 1
                 service.receive(interaction, f"message {sent[0]}", f"steps-{sent[0]}")
 
@@ -89,12 +91,20 @@ def main() -> None:
             with app.app_context():
                 db.session.get(Interaction, interaction_id)
 
+        def look_up() -> None:
+            with app.app_context():
+                lookup.interaction(interaction_id)
+
         print(f"{cpus()}; CPU µs per call, {args.count} calls, {args.rounds} rounds")
         rows: dict[str, list[float]] = {}
         for _ in range(args.rounds):
             with app.test_request_context():
                 rows.setdefault("rate limit (Redis)", []).append(cpu_per_call(
                     lambda: ratelimit.check("chat-message", "a", "RATELIMIT_CHAT_MESSAGES"),
+                    args.count))
+                rows.setdefault("rate limit (in the process)", []).append(cpu_per_call(
+                    lambda: ratelimit.check_in_process("chat-message", "a",
+                                                       "RATELIMIT_CHAT_MESSAGES"),
                     args.count))
             app.session_interface = SecureCookieSessionInterface()
             environ.pop("saved_session", None)
@@ -107,7 +117,9 @@ def main() -> None:
                 cpu_per_call(event_context, args.count))
             rows.setdefault("read the interaction (ORM get)", []).append(
                 cpu_per_call(read, args.count))
-            rows.setdefault("read it + store a message (receive)", []).append(
+            rows.setdefault("read the interaction (lookup)", []).append(
+                cpu_per_call(look_up, args.count))
+            rows.setdefault("look it up + store a message (receive)", []).append(
                 cpu_per_call(read_and_store, args.count // 3))
         for name, values in rows.items():
             shown = " / ".join(f"{v:7.1f}" for v in values)
