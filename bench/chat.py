@@ -27,8 +27,8 @@ printed beside each row, so a saturated generator shows.
 Run: .venv/bin/python bench/chat.py [--pairs 100,500,1000] [--seconds 15] [--processes 1]
      .venv/bin/python bench/chat.py --find-max          (largest N with p99 < 100 ms, 1 and 2
                                                           processes)
-     .venv/bin/python bench/chat.py --find-max --server relay [--relay-gc]   (the same for the
-                                                          relay, with the hub's GC settings)
+     .venv/bin/python bench/chat.py --find-max --server relay [--relay-gc] [--relay-commit]
+         (the same for the relay; with the hub's GC settings; committing each message first)
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ import re
 import secrets
 import shlex
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -140,6 +141,17 @@ class Servers:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(5)
+
+
+def relay_database(database_url: str, work: Path) -> str:
+    """A fresh copy of the hub's seeded SQLite database, for the relay to commit into."""
+    copy = work / "relay.db"
+    source = sqlite3.connect(database_url.removeprefix("sqlite:///"))
+    target = sqlite3.connect(copy)
+    source.backup(target)
+    source.close()
+    target.close()
+    return f"sqlite:///{copy}"
 
 
 def start_web(count: int, env: dict[str, str], work: Path, app: str = HUB_APP) -> Servers:
@@ -705,6 +717,8 @@ class Bench:
             for other in list(self.webs):  # one set of servers at a time: the cores are few
                 self.webs.pop(other).stop()
             env = hub_env(self.env.database_url, self.env.redis_url, self.env.work)
+            if kind == "relay" and self.args.relay_commit:
+                env["RELAY_DATABASE_URL"] = relay_database(self.env.database_url, self.env.work)
             self.webs[kind, processes] = start_web(processes, env, self.env.work,
                                                    HUB_APP if kind == "hub" else RELAY_APP)
         return self.webs[kind, processes]
@@ -769,6 +783,9 @@ def main() -> None:
                         help="what --find-max measures: the hub, or the plain relay")
     parser.add_argument("--relay-gc", action="store_true",
                         help="give the relay the hub's garbage-collection settings")
+    parser.add_argument("--relay-commit", action="store_true",
+                        help="the relay commits each message and its event, as the hub's "
+                             "design asks, into a copy of the hub's SQLite database")
     parser.add_argument("--per-second", action="store_true",
                         help="also print the worst latency of each second (finds stalls)")
     parser.add_argument("--floor-server", type=int, help=argparse.SUPPRESS)
@@ -783,6 +800,9 @@ def main() -> None:
     if args.per_second:
         os.environ["CHAT_DEBUG"] = "1"  # read by the generator processes
 
+    if args.relay_commit and (args.postgresql or
+                              not (args.database_url or "sqlite:").startswith("sqlite:")):
+        parser.error("--relay-commit commits into a copy of the SQLite database")
     if args.relay_gc:  # read by relay_app in the servers, which inherit the environment
         os.environ["RELAY_HUB_GC"] = "1"
     with environment(args, "chat.db") as env:
