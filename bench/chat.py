@@ -719,6 +719,8 @@ class Bench:
             env = hub_env(self.env.database_url, self.env.redis_url, self.env.work)
             if kind == "relay" and self.args.relay_commit:
                 env["RELAY_DATABASE_URL"] = relay_database(self.env.database_url, self.env.work)
+                if self.args.relay_group_commit:
+                    env["RELAY_GROUP_COMMIT"] = "1"
             self.webs[kind, processes] = start_web(processes, env, self.env.work,
                                                    HUB_APP if kind == "hub" else RELAY_APP)
         return self.webs[kind, processes]
@@ -786,6 +788,9 @@ def main() -> None:
     parser.add_argument("--relay-commit", action="store_true",
                         help="the relay commits each message and its event, as the hub's "
                              "design asks, into a copy of the hub's SQLite database")
+    parser.add_argument("--relay-group-commit", action="store_true",
+                        help="with --relay-commit: messages that arrive together share one "
+                             "transaction")
     parser.add_argument("--per-second", action="store_true",
                         help="also print the worst latency of each second (finds stalls)")
     parser.add_argument("--floor-server", type=int, help=argparse.SUPPRESS)
