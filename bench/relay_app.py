@@ -108,8 +108,9 @@ class GroupCommit:
             try:
                 with self.engine.begin() as connection:
                     ids = [row.id for row in connection.execute(self.insert, messages)]
-                    connection.execute(_inserts["interaction_events"],
-                                       [_event_row(m, i) for m, i in zip(messages, ids, strict=True)])
+                    events = [_event_row(message, message_id)
+                              for message, message_id in zip(messages, ids, strict=True)]
+                    connection.execute(_inserts["interaction_events"], events)
             except Exception as error:  # noqa: BLE001 - each waiter gets it
                 for _, done in batch:
                     done.set_exception(error)

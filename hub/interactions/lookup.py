@@ -1,8 +1,8 @@
 """Finding an interaction by id on the path every chat message takes.
 
-The ORM's get builds the whole object from all its columns: ~150 µs of CPU, a sixth of
-the hub's own work on a chat message (docs/performance.md, "Chat"). A message needs only
-the few columns below, read with a plain SELECT (~35 µs); the object built from them is a
+The ORM's get builds the whole object from all its columns (~150 µs of CPU). A message
+needs only the few columns below: read with a plain SELECT and built into the object,
+they cost ~110 µs (bench/chat_steps.py; docs/performance.md, "Chat"). The object is a
 normal member of the session, whose other attributes load on first use (one query).
 """
 
