@@ -18,9 +18,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 
-from sqlalchemy import case, select, update
+from sqlalchemy import case, delete, select, update
 
-from channels.models import OutboxEntry
+from channels.models import OutboxEntry, TextSending
 from hub.booking.models import Booking
 from hub.callbacks.models import CallAttempt, CallbackRequest
 from hub.extensions import db
@@ -45,6 +45,7 @@ class Counts:
     bookings: int = 0
     outbox: int = 0
     blocks: int = 0
+    texts: int = 0  # texts that were still to go out through Twilio, dropped
 
     def add(self, other: Counts) -> Counts:
         for field in fields(self):
@@ -53,8 +54,9 @@ class Counts:
 
     @property
     def records(self) -> int:
-        """Records that belonged to a resident: interactions, bookings and sent texts."""
-        return self.interactions + self.bookings + self.outbox
+        """Records that belonged to a resident: interactions, bookings, texts sent to the
+        outbox and texts that were still to go out."""
+        return self.interactions + self.bookings + self.outbox + self.texts
 
     def as_dict(self) -> dict[str, int]:
         return {field.name: getattr(self, field.name) for field in fields(self)}
@@ -143,3 +145,12 @@ def outbox(ids: Sequence[int]) -> int:
         .values(to="", subject=None, dialled=None,
                 body=case((OutboxEntry.body.is_(None), None), else_=ERASED))
     )
+
+
+def texts(ids: Sequence[int]) -> int:
+    """Drop these texts that were still to go out through Twilio (their jobs lost or given
+    up): each holds a number and, for a standalone text, its words."""
+    if not ids:
+        return 0
+    zero_freed_space()
+    return _run(delete(TextSending).where(TextSending.id.in_(ids)))

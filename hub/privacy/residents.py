@@ -19,7 +19,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 
-from channels.models import OptOut, OutboxEntry
+from channels.models import OptOut, OutboxEntry, TextSending
 from hub.accounts.models import User
 from hub.booking import service as booking_service
 from hub.booking.models import Booking
@@ -306,9 +306,14 @@ def erase(resident: Resident, admin: User) -> Counts:
         counts.bookings += anonymise.bookings(ids, now)
     for ids in batches([e.id for e in resident.outbox]):
         counts.outbox += anonymise.outbox(ids)
+    # Texts to their numbers still waiting to go out (a visit's code whose job was lost).
+    pending = db.session.scalars(select(TextSending.id).where(
+        TextSending.to.in_(resident.phones))) if resident.phones else []
+    for ids in batches(list(pending)):
+        counts.texts += anonymise.texts(ids)
     record(None, "resident_data_erased", admin, by=resident.by, subject=resident.subject,
            interactions=counts.interactions, bookings=counts.bookings,
-           messages=counts.messages, outbox=counts.outbox)
+           messages=counts.messages, outbox=counts.outbox, texts=counts.texts)
     db.session.commit()
     if counts.messages:
         compact_fulltext()

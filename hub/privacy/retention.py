@@ -12,7 +12,9 @@ What is past retention (settings "retention_days", counted back from now):
   from it ends after the cut-off;
 - a booking whose visit ended before the cut-off, whatever its state (a visit that long ago
   is over even if nobody marked it);
-- a text, e-mail or call kept in the offline outbox before the cut-off.
+- a text, e-mail or call kept in the offline outbox before the cut-off;
+- a text still waiting to go out through Twilio since before the cut-off (its job was lost
+  or gave up long ago: it is dropped, not sent).
 Numbers that opted out of texts stay: they are what stops the city texting them again.
 """
 
@@ -22,7 +24,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import exists, func, select
 
-from channels.models import OutboxEntry
+from channels.models import OutboxEntry, TextSending
 from hub import settings
 from hub.booking.models import Booking
 from hub.clock import epoch_ms, utcnow
@@ -98,13 +100,14 @@ def _ended(cut: datetime):
 
 
 def _due(cut: datetime) -> dict[str, object]:
-    """The three selections of what is past retention, each as a query of ids."""
+    """The selections of what is past retention, each as a query of ids."""
     return {
         "interactions": select(Interaction.id).where(*_ended(cut)),
         "bookings": select(Booking.id).where(Booking.anonymised_at.is_(None),
                                              Booking.ends_at < cut),
         "outbox": select(OutboxEntry.id).where(OutboxEntry.created_at < cut,
                                                OutboxEntry.to != ""),
+        "texts": select(TextSending.id).where(TextSending.created_at < cut),
     }
 
 
@@ -122,6 +125,7 @@ def anonymise_before(cut: datetime) -> Counts:
         "interactions": lambda ids: anonymise.interactions(ids, now),
         "bookings": lambda ids: Counts(bookings=anonymise.bookings(ids, now)),
         "outbox": lambda ids: Counts(outbox=anonymise.outbox(ids)),
+        "texts": lambda ids: Counts(texts=anonymise.texts(ids)),
     }
     for kind, query in _due(cut).items():
         while True:

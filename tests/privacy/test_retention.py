@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from channels.models import OptOut
+from channels.sms_sending import store_text
 from hub import settings
 from hub.booking.models import Booking
 from hub.extensions import db
@@ -173,6 +174,29 @@ def test_a_purge_keeps_the_statistics_and_the_timeline_and_no_personal_data(
     again = runner.invoke(args=["privacy", "purge"])
     assert "interactions 0" in again.output and "bookings 0" in again.output
     assert dump(app) == rows
+
+
+def test_a_text_that_never_went_out_is_dropped_once_past_retention(app, runner):
+    """Does a text whose job was lost keep its number and words only until the retention
+    period has passed, while one stored since still waits to go out?"""
+    with app.app_context():
+        store_text("+48605111222", "Kod wizyty: STARY123")
+    past_retention()
+    with app.app_context():
+        store_text("+48606333444", "Kod wizyty: NOWY456")
+    assert "texts 1" in runner.invoke(args=["privacy", "purge", "--dry-run"]).output
+
+    purged = runner.invoke(args=["privacy", "purge"])
+
+    assert purged.exit_code == 0, purged.output
+    assert "texts 1" in purged.output
+    left = text_of(dump(app))
+    assert "+48605111222" not in left and "STARY123" not in left
+    assert "+48606333444" in left and "NOWY456" in left
+    with app.app_context():
+        [event] = db.session.scalars(select(InteractionEvent).where(
+            InteractionEvent.kind == "retention_purge")).all()
+        assert event.data["texts"] == 1
 
 
 def test_the_purge_runs_at_most_once_an_hour(app, client, runner, resident, anna):
